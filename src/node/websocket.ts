@@ -1,0 +1,576 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { CloseCode, ErrorCode, WebSocketError } from '../protocol/errors.js';
+import type { Frame } from '../protocol/frame.js';
+import { EMPTY } from '../protocol/frame.js';
+import type { MessageExtension } from '../protocol/extensions.js';
+import { detachFromSlab } from '../protocol/output.js';
+import { ProtocolSession, ReadyState, type Role, type SessionHandler } from '../protocol/session.js';
+
+export { ReadyState };
+
+/** Data `send()` accepts. */
+export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
+
+export interface SendOptions {
+  /** Send as binary (true) or text (false). Default: text for strings, binary otherwise. */
+  binary?: boolean;
+  /** Compress this message when permessage-deflate is negotiated (default true, above the threshold). */
+  compress?: boolean;
+}
+
+export interface WebSocketEvents {
+  /** Client side: the handshake completed (a connection from `connect()` is already open). */
+  open: [];
+  /** A complete message: text as a string, binary as a Buffer. */
+  message: [data: string | Buffer, isBinary: boolean];
+  ping: [payload: Buffer];
+  pong: [payload: Buffer];
+  /** Every received frame, when created with `observeFrames: true` (the frame-level API). */
+  frame: [frame: Frame];
+  /** The TCP connection is gone. See README "Close codes" for what `code` is. */
+  close: [code: number, reason: string];
+  /** Emitted only when a listener is attached; otherwise errors surface through `close`. */
+  error: [error: WebSocketError];
+  /** `bufferedAmount` fell back below the high-water mark after `send()` returned false. */
+  drain: [];
+}
+
+export interface ConnectionOptions {
+  /** Largest message in bytes (after decompression); default 16 MiB. Over it: close 1009. */
+  maxPayload?: number;
+  /** Most frames per message; default 262,144. Over it: close 1009. */
+  maxFragments?: number;
+  /** Time to wait for the peer's part of the closing handshake, ms; default 5000. */
+  closeTimeout?: number;
+  /** `send()` returns false once `bufferedAmount` reaches this; default 1 MiB. */
+  highWaterMark?: number;
+  /** Drop a peer that leaves more than this many bytes unread (a slow consumer); default 64 MiB. */
+  maxBufferedAmount?: number;
+  /** Answer pings automatically (default true). */
+  autoPong?: boolean;
+  /** Emit a 'frame' event for every received frame (default false). */
+  observeFrames?: boolean;
+}
+
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+
+/** Per-connection settings that rarely differ; shared so a connection does not carry them. */
+interface SharedSettings {
+  closeTimeout: number;
+  highWaterMark: number;
+  maxBufferedAmount: number;
+}
+
+const defaultSettings: SharedSettings = {
+  closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK,
+  maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
+};
+
+export function resolveSettings(options: ConnectionOptions): SharedSettings {
+  if (options.closeTimeout === undefined && options.highWaterMark === undefined && options.maxBufferedAmount === undefined) {
+    return defaultSettings;
+  }
+  return {
+    closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+    highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+    maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
+  };
+}
+
+const kWebSocket = Symbol('wsforge.websocket');
+type TaggedDuplex = Duplex & { [kWebSocket]?: WebSocket };
+
+/** Internal construction parameters. */
+export interface WebSocketInit {
+  role: Role;
+  options: ConnectionOptions;
+  settings?: SharedSettings;
+  protocol?: string;
+  extension?: MessageExtension | null;
+  url?: string;
+  /** Bytes that arrived right after the handshake. */
+  head?: Buffer;
+}
+
+/**
+ * One WebSocket connection, server or client side, over any Duplex (a TCP socket, a TLS
+ * socket, later an HTTP/2 stream). Protocol work is done by a sans-I/O ProtocolSession;
+ * this class moves bytes, runs the close timer and turns session events into events.
+ */
+export class WebSocket extends EventEmitter<WebSocketEvents> {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+
+  /** The subprotocol agreed in the handshake ('' when none). */
+  readonly protocol: string;
+  /** The URL connected to (client side; '' on the server). */
+  readonly url: string;
+  /** Application data, e.g. what an authentication hook returned. */
+  data: unknown;
+
+  /** @internal */
+  readonly session: ProtocolSession;
+  private readonly socket: TaggedDuplex;
+  private readonly settings: SharedSettings;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private flags = 0;
+  private failure: WebSocketError | null = null;
+  private messageQueue: MessageQueue | null = null;
+
+  /** @internal: use `connect()` or a WebSocketServer. */
+  constructor(socket: Duplex, init: WebSocketInit) {
+    super();
+    this.socket = socket as TaggedDuplex;
+    this.protocol = init.protocol ?? '';
+    this.url = init.url ?? '';
+    this.settings = init.settings ?? resolveSettings(init.options);
+    this.session = new ProtocolSession(init.role, this, init.options);
+    if (init.extension) this.session.setExtension(init.extension);
+    if (init.options.observeFrames) this.session.receiver.observeFrames = true;
+    this.socket[kWebSocket] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    // The server pauses the socket between the request head and the upgrade.
+    socket.resume();
+    if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
+  }
+
+  get readyState(): ReadyState {
+    return this.flags & FLAG_CLOSE_EMITTED ? ReadyState.CLOSED : this.session.readyState;
+  }
+
+  /** The negotiated extensions, as the `Sec-WebSocket-Extensions` value ('' when none). */
+  get extensions(): string {
+    const extension = this.session.negotiatedExtension;
+    if (extension === null) return '';
+    return extension.agreed.params.reduce(
+      (text, [name, value]) => (value === true ? `${text}; ${name}` : `${text}; ${name}=${value}`),
+      extension.agreed.name,
+    );
+  }
+
+  /** Bytes accepted by `send()` and not yet written to the network. */
+  get bufferedAmount(): number {
+    return this.session.pendingBytes + this.socket.writableLength;
+  }
+
+  /** The remote address of the underlying socket, when it has one. */
+  get remoteAddress(): string | undefined {
+    return (this.socket as { remoteAddress?: string }).remoteAddress;
+  }
+
+  /**
+   * Send a message. Strings go as text, binary data as binary (`options.binary` overrides).
+   * Returns false once `bufferedAmount` reaches the high-water mark: wait for 'drain'.
+   * Throws WSF_ERR_NOT_OPEN after the connection started closing.
+   */
+  send(data: SendData, options?: SendOptions): boolean {
+    const compress = options?.compress ?? true;
+    if (typeof data === 'string') {
+      if (options?.binary === true) this.session.sendBytes(Buffer.from(data, 'utf8'), true, compress);
+      else this.session.sendText(data, compress);
+    } else {
+      this.session.sendBytes(toBuffer(data), options?.binary ?? true, compress);
+    }
+    return this.checkBackpressure();
+  }
+
+  /**
+   * Send one message made of everything `source` yields, as fragments (RFC 6455 §5.4):
+   * memory stays bounded however large the message. Waits for 'drain' when the connection is
+   * backed up. Other messages sent meanwhile go after it. If `source` fails, the connection is
+   * closed with 1011 (a half-sent message cannot be taken back) and the promise rejects.
+   */
+  async sendStream(source: AsyncIterable<SendData> | Iterable<SendData>, options?: { binary?: boolean }): Promise<void> {
+    const binary = options?.binary ?? true;
+    let first = true;
+    let previous: Buffer | null = null;
+    try {
+      for await (const chunk of source) {
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : toBuffer(chunk);
+        if (buffer.length === 0) continue;
+        if (previous !== null) {
+          this.session.sendFragment(previous, binary, first, false);
+          first = false;
+          if (!this.checkBackpressure()) await this.waitForDrain();
+        }
+        // Hold one chunk back so the last one carries FIN.
+        previous = buffer;
+      }
+    } catch (error) {
+      if (this.session.isStreaming && this.readyState === ReadyState.OPEN) this.close(CloseCode.INTERNAL_ERROR);
+      throw error;
+    }
+    this.session.sendFragment(previous ?? EMPTY, binary, first, true);
+    if (!this.checkBackpressure()) await this.waitForDrain();
+  }
+
+  /** Send a ping (RFC 6455 §5.5.2); the peer answers with a pong carrying the same data. */
+  ping(data: SendData = EMPTY): void {
+    this.session.ping(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+  }
+
+  /** Send an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
+  pong(data: SendData = EMPTY): void {
+    this.session.pong(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+  }
+
+  /**
+   * Frame-level API: send one frame exactly as described (any opcode, FIN, RSV1). The
+   * caller is responsible for the protocol's rules.
+   */
+  sendFrame(frame: { opcode: number; payload?: SendData; fin?: boolean; rsv1?: boolean }): void {
+    const payload = frame.payload === undefined ? EMPTY : typeof frame.payload === 'string' ? Buffer.from(frame.payload) : toBuffer(frame.payload);
+    this.session.sendRawFrame(frame.opcode, frame.fin ?? true, frame.rsv1 ?? false, payload);
+  }
+
+  /**
+   * Start the closing handshake (RFC 6455 §7.1.2) with an optional code (1000-1003,
+   * 1007-1014, 3000-4999) and reason (at most 123 bytes of UTF-8). Messages already sent are
+   * delivered first. The 'close' event follows when the TCP connection is closed.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.flags & FLAG_CLOSE_EMITTED) return;
+    this.session.close(code, reason);
+  }
+
+  /** Close the TCP connection at once, without a closing handshake. */
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  /** Messages as an async iterator: strings for text, Buffers for binary; ends at close. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<string | Buffer> {
+    const queue = (this.messageQueue ??= new MessageQueue(this));
+    return queue.iterator();
+  }
+
+  // ---- SessionHandler (internal) ----------------------------------------------------------
+
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.emit('message', isBinary ? data : data.toString('utf8'), isBinary);
+  }
+
+  /** @internal */
+  onPing(payload: Buffer): void {
+    if (this.listenerCount('ping') > 0) this.emit('ping', payload);
+  }
+
+  /** @internal */
+  onPong(payload: Buffer): void {
+    if (this.listenerCount('pong') > 0) this.emit('pong', payload);
+  }
+
+  /** @internal */
+  onFrame(frame: Frame): void {
+    this.emit('frame', frame);
+  }
+
+  /** @internal */
+  onPeerClose(): void {}
+
+  /** @internal */
+  onCloseSent(): void {
+    if (this.closeTimer === null) {
+      // A peer that never answers our close is dropped after the close timeout.
+      this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
+      this.closeTimer.unref?.();
+    }
+  }
+
+  /** @internal */
+  onCloseHandshakeComplete(): void {
+    // RFC 6455 §7.1.1: the server closes the TCP connection first; a client waits for it
+    // (until the close timeout) and then closes its side too.
+    if (this.session.role === 'server') this.endTransport();
+  }
+
+  /** @internal */
+  onProtocolError(error: WebSocketError): void {
+    this.failure = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    // §7.1.7: after failing, close the connection (our close frame goes out first).
+    this.endTransport();
+  }
+
+  /** @internal */
+  onOutput(): void {
+    scheduleFlush(this);
+  }
+
+  /** @internal */
+  onReceiverResumed(): void {
+    this.socket.resume();
+  }
+
+  // ---- Transport ------------------------------------------------------------------------------
+
+  /** @internal Write everything the session produced. Called once per turn. */
+  flush(): void {
+    const output = this.session.takeOutput();
+    if (output === null || this.flags & FLAG_SOCKET_GONE) return;
+    const socket = this.socket;
+    // A backed-up socket queues what we write: copy small slab slices so a slow peer does not pin a shared slab.
+    const backedUp = socket.writableLength > 0;
+    if (!Array.isArray(output)) {
+      socket.write(backedUp ? detachFromSlab(output) : output);
+    } else {
+      socket.cork();
+      for (const piece of output) socket.write(backedUp ? detachFromSlab(piece) : piece);
+      socket.uncork();
+    }
+    if (this.flags & FLAG_END_AFTER_FLUSH) {
+      this.flags &= ~FLAG_END_AFTER_FLUSH;
+      socket.end();
+    }
+    if (socket.writableLength > this.settings.maxBufferedAmount) this.dropSlowConsumer();
+  }
+
+  private checkBackpressure(): boolean {
+    if (this.bufferedAmount < this.settings.highWaterMark) return true;
+    this.flags |= FLAG_NEED_DRAIN;
+    return false;
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        this.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.off('drain', onDrain);
+        reject(new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed while sending'));
+      };
+      this.once('drain', onDrain);
+      this.once('close', onClose);
+    });
+  }
+
+  private endTransport(): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    if (this.session.output.length > 0) this.flags |= FLAG_END_AFTER_FLUSH;
+    else this.socket.end();
+    if (this.closeTimer === null) {
+      this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
+      this.closeTimer.unref?.();
+    }
+  }
+
+  private dropSlowConsumer(): void {
+    const error = new WebSocketError(
+      ErrorCode.BUFFERED_AMOUNT_EXCEEDED,
+      `peer left more than ${this.settings.maxBufferedAmount} bytes unread`,
+    );
+    this.failure = error;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.socket.destroy();
+  }
+
+  /** @internal */
+  handleSocketData(chunk: Buffer): void {
+    const session = this.session;
+    session.receive(chunk);
+    // While an asynchronous decode runs, stop reading: the backlog stays small.
+    if (session.receiver.isPaused) this.socket.pause();
+  }
+
+  /** @internal */
+  handleSocketEnd(): void {
+    // We never keep a half-open connection: answer the peer's FIN with ours.
+    this.flags |= FLAG_PEER_ENDED;
+    if (!(this.flags & FLAG_SOCKET_GONE)) {
+      if (this.session.output.length > 0) this.flush();
+      this.socket.end();
+    }
+  }
+
+  /** @internal */
+  handleSocketClose(): void {
+    if (this.flags & FLAG_CLOSE_EMITTED) return;
+    this.flags |= FLAG_SOCKET_GONE | FLAG_CLOSE_EMITTED;
+    if (this.closeTimer !== null) {
+      clearTimeout(this.closeTimer);
+      this.closeTimer = null;
+    }
+    const session = this.session;
+    session.transportClosed();
+    this.socket.removeListener('data', socketOnData);
+    // RFC 6455 §7.1.5: the close code is the one in the peer's close frame (1005 if it had
+    // none); we report the code we failed the connection with when we did; otherwise 1006.
+    let code: number = CloseCode.ABNORMAL;
+    let reason = '';
+    if (session.closeReceived) {
+      code = session.closeCode;
+      reason = session.closeReason;
+    } else if (this.failure !== null) {
+      code = this.failure.closeCode;
+    }
+    this.emit('close', code, reason);
+  }
+
+  /** @internal */
+  handleSocketError(error: Error): void {
+    // ECONNRESET and the like: the 'close' event (code 1006) follows and says it all.
+    if (this.listenerCount('error') > 0 && !(this.flags & FLAG_CLOSE_EMITTED)) {
+      this.emit(
+        'error',
+        new WebSocketError(ErrorCode.CONNECTION_LOST, `connection lost: ${error.message}`, { cause: error, closeCode: CloseCode.ABNORMAL }),
+      );
+    }
+  }
+
+  /** @internal */
+  handleSocketDrain(): void {
+    if (this.flags & FLAG_NEED_DRAIN && this.bufferedAmount < this.settings.highWaterMark) {
+      this.flags &= ~FLAG_NEED_DRAIN;
+      this.emit('drain');
+    }
+  }
+
+  /** @internal */
+  handleCloseTimeout(): void {
+    this.closeTimer = null;
+    this.socket.destroy();
+  }
+
+  /** @internal The socket, for the server's bookkeeping. */
+  get transport(): Duplex {
+    return this.socket;
+  }
+}
+
+const FLAG_NEED_DRAIN = 1;
+const FLAG_END_AFTER_FLUSH = 2;
+const FLAG_SOCKET_GONE = 4;
+const FLAG_CLOSE_EMITTED = 8;
+const FLAG_PEER_ENDED = 16;
+
+// Module-level handlers: one function for all connections instead of closures per socket.
+function socketOnData(this: TaggedDuplex, chunk: Buffer): void {
+  this[kWebSocket]!.handleSocketData(chunk);
+}
+function socketOnEnd(this: TaggedDuplex): void {
+  this[kWebSocket]!.handleSocketEnd();
+}
+function socketOnClose(this: TaggedDuplex): void {
+  this[kWebSocket]!.handleSocketClose();
+}
+function socketOnError(this: TaggedDuplex, error: Error): void {
+  this[kWebSocket]!.handleSocketError(error);
+}
+function socketOnDrain(this: TaggedDuplex): void {
+  this[kWebSocket]!.handleSocketDrain();
+}
+function closeTimedOut(ws: WebSocket): void {
+  ws.handleCloseTimeout();
+}
+
+// One flush per event-loop turn for every connection that produced output: everything a
+// connection sends while handling one read (or one timer) leaves in one write.
+let flushQueue: WebSocket[] = [];
+let flushScheduled = false;
+
+function scheduleFlush(ws: WebSocket): void {
+  flushQueue.push(ws);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    process.nextTick(flushAll);
+  }
+}
+
+function flushAll(): void {
+  // Flushing can schedule more output (a 'drain' handler that sends): loop until quiet.
+  while (flushQueue.length > 0) {
+    const queue = flushQueue;
+    flushQueue = [];
+    for (let i = 0; i < queue.length; i++) queue[i]!.flush();
+  }
+  flushScheduled = false;
+}
+
+export function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof SharedArrayBuffer !== 'undefined' && (data as unknown) instanceof SharedArrayBuffer) {
+    return Buffer.from(data as unknown as ArrayBuffer);
+  }
+  throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'data must be a string, Buffer, ArrayBuffer or ArrayBufferView');
+}
+
+/** Backs `for await (const message of ws)`: buffers messages, pausing the socket when it holds too much. */
+class MessageQueue {
+  private readonly items: Array<string | Buffer> = [];
+  private bytes = 0;
+  private waiting: ((result: IteratorResult<string | Buffer>) => void) | null = null;
+  private done = false;
+  private static readonly PAUSE_AT = 1024 * 1024;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => this.push(data));
+    ws.on('close', () => this.finish());
+  }
+
+  private push(data: string | Buffer): void {
+    if (this.waiting !== null) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: data, done: false });
+      return;
+    }
+    this.items.push(data);
+    this.bytes += data.length;
+    if (this.bytes >= MessageQueue.PAUSE_AT) this.ws.transport.pause();
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.waiting !== null) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  iterator(): AsyncIterableIterator<string | Buffer> {
+    const next = (): Promise<IteratorResult<string | Buffer>> => {
+      if (this.items.length > 0) {
+        const value = this.items.shift()!;
+        this.bytes -= value.length;
+        if (this.bytes < MessageQueue.PAUSE_AT / 2 && !this.ws.session.receiver.isPaused) this.ws.transport.resume();
+        return Promise.resolve({ value, done: false });
+      }
+      if (this.done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => {
+        this.waiting = resolve;
+      });
+    };
+    const iterator: AsyncIterableIterator<string | Buffer> = {
+      next,
+      return: () => {
+        // Leaving the loop early does not close the connection; it only stops iterating.
+        this.items.length = 0;
+        this.bytes = 0;
+        this.ws.transport.resume();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+export type { SessionHandler };

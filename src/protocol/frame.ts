@@ -1,0 +1,214 @@
+import { randomFillSync } from 'node:crypto';
+import { ErrorCode, WebSocketError } from './errors.js';
+
+/** RFC 6455 §5.2 opcodes. */
+export const Opcode = {
+  CONTINUATION: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+/** RFC 6455 §5.5: control frames carry at most 125 bytes of payload. */
+export const MAX_CONTROL_PAYLOAD = 125;
+
+/** A frame as the frame-level API sends and observes it. */
+export interface Frame {
+  /** 0-15; opcodes other than those in `Opcode` are reserved and fail the connection. */
+  readonly opcode: number;
+  readonly fin: boolean;
+  /** RSV1: set by permessage-deflate on the first frame of a compressed message. */
+  readonly rsv1: boolean;
+  readonly rsv2: boolean;
+  readonly rsv3: boolean;
+  /** Unmasked payload. */
+  readonly payload: Buffer;
+}
+
+export function isControlOpcode(opcode: number): boolean {
+  return (opcode & 0x8) !== 0;
+}
+
+/** Header size for a payload of `length` bytes, with the minimal length encoding (RFC 6455 §5.2). */
+export function frameHeaderSize(length: number, masked: boolean): number {
+  const base = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  return masked ? base + 4 : base;
+}
+
+/**
+ * Write a frame header at `offset` in `target` and return its size. The length uses the
+ * minimal encoding, as RFC 6455 §5.2 requires ("the minimal number of bytes MUST be used").
+ * `mask` (4 bytes) is written when given; the payload itself is not touched.
+ */
+export function encodeFrameHeader(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  fin: boolean,
+  rsv1: boolean,
+  length: number,
+  mask: Uint8Array | null,
+): number {
+  target[offset] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  const maskBit = mask === null ? 0 : 0x80;
+  let position = offset + 2;
+  if (length < 126) {
+    target[offset + 1] = maskBit | length;
+  } else if (length < 0x10000) {
+    target[offset + 1] = maskBit | 126;
+    target[offset + 2] = length >>> 8;
+    target[offset + 3] = length & 0xff;
+    position = offset + 4;
+  } else {
+    target[offset + 1] = maskBit | 127;
+    // JS numbers are exact up to 2^53; the top bit of the 64-bit length stays 0 (§5.2).
+    const high = Math.floor(length / 0x100000000);
+    const low = length >>> 0;
+    target[offset + 2] = high >>> 24;
+    target[offset + 3] = (high >>> 16) & 0xff;
+    target[offset + 4] = (high >>> 8) & 0xff;
+    target[offset + 5] = high & 0xff;
+    target[offset + 6] = low >>> 24;
+    target[offset + 7] = (low >>> 16) & 0xff;
+    target[offset + 8] = (low >>> 8) & 0xff;
+    target[offset + 9] = low & 0xff;
+    position = offset + 10;
+  }
+  if (mask !== null) {
+    target[position] = mask[0]!;
+    target[position + 1] = mask[1]!;
+    target[position + 2] = mask[2]!;
+    target[position + 3] = mask[3]!;
+    position += 4;
+  }
+  return position - offset;
+}
+
+/**
+ * XOR `data[start, end)` in place with `mask`, starting at byte `maskOffset` of the mask
+ * (RFC 6455 §5.3: octet i is XORed with mask[i mod 4]). Masking and unmasking are the same
+ * operation.
+ */
+export function applyMask(data: Uint8Array, mask: Uint8Array, start = 0, end = data.length, maskOffset = 0): void {
+  const key = ((mask[0]! << 24) | (mask[1]! << 16) | (mask[2]! << 8) | mask[3]!) >>> 0;
+  applyMaskKey(data, key, start, end, maskOffset);
+}
+
+/**
+ * The same with the mask as a big-endian 32-bit number (how the receiver keeps it, so a
+ * connection needs no mask buffer). Works on aligned 32-bit words for the bulk of the data.
+ */
+export function applyMaskKey(data: Uint8Array, key: number, start: number, end: number, maskOffset: number): void {
+  // Rotate so that m0 is the mask byte for data[start].
+  const shift = (maskOffset & 3) << 3;
+  const rotated = shift === 0 ? key : ((key << shift) | (key >>> (32 - shift))) >>> 0;
+  const m0 = rotated >>> 24;
+  const m1 = (rotated >>> 16) & 0xff;
+  const m2 = (rotated >>> 8) & 0xff;
+  const m3 = rotated & 0xff;
+  let i = start;
+  if (end - start < 32) {
+    for (let p = 0; i < end; i++, p = (p + 1) & 3) {
+      data[i] = data[i]! ^ (p === 0 ? m0 : p === 1 ? m1 : p === 2 ? m2 : m3);
+    }
+    return;
+  }
+  // Bytes until `i` is 4-byte aligned in the underlying ArrayBuffer.
+  let phase = 0;
+  let lead = (4 - ((data.byteOffset + i) & 3)) & 3;
+  while (lead > 0) {
+    data[i] = data[i]! ^ (phase === 0 ? m0 : phase === 1 ? m1 : phase === 2 ? m2 : m3);
+    i++;
+    phase++;
+    lead--;
+  }
+  // The mask as a native-endian word whose first byte lines up with data[i].
+  const r = phase === 0 ? rotated : ((rotated << (phase << 3)) | (rotated >>> (32 - (phase << 3)))) >>> 0;
+  const word = LITTLE_ENDIAN
+    ? ((r >>> 24) | ((r >>> 8) & 0xff00) | ((r << 8) & 0xff0000) | (r << 24)) >>> 0
+    : r;
+  const wordCount = (end - i) >>> 2;
+  const words = new Uint32Array(data.buffer, data.byteOffset + i, wordCount);
+  for (let w = 0; w < wordCount; w++) words[w] = words[w]! ^ word;
+  i += wordCount << 2;
+  for (let p = phase; i < end; i++, p = (p + 1) & 3) {
+    data[i] = data[i]! ^ (p === 0 ? m0 : p === 1 ? m1 : p === 2 ? m2 : m3);
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Masking keys for client frames. RFC 6455 §5.3 requires a fresh, unpredictable key per
+ * frame; we take them 4 bytes at a time from a pool filled by the CSPRNG.
+ */
+const MASK_POOL_SIZE = 8192;
+const maskPool = Buffer.allocUnsafe(MASK_POOL_SIZE);
+let maskPoolOffset = MASK_POOL_SIZE;
+
+export function randomMask(): Buffer {
+  if (maskPoolOffset === MASK_POOL_SIZE) {
+    randomFillSync(maskPool);
+    maskPoolOffset = 0;
+  }
+  const mask = maskPool.subarray(maskPoolOffset, maskPoolOffset + 4);
+  maskPoolOffset += 4;
+  return mask;
+}
+
+/**
+ * Copy the 4 next random mask bytes into `target` at `offset` (no allocation).
+ */
+export function writeRandomMask(target: Uint8Array, offset: number): void {
+  if (maskPoolOffset === MASK_POOL_SIZE) {
+    randomFillSync(maskPool);
+    maskPoolOffset = 0;
+  }
+  target[offset] = maskPool[maskPoolOffset]!;
+  target[offset + 1] = maskPool[maskPoolOffset + 1]!;
+  target[offset + 2] = maskPool[maskPoolOffset + 2]!;
+  target[offset + 3] = maskPool[maskPoolOffset + 3]!;
+  maskPoolOffset += 4;
+}
+
+export interface BuildFrameOptions {
+  opcode: number;
+  payload?: Uint8Array;
+  fin?: boolean;
+  rsv1?: boolean;
+  rsv2?: boolean;
+  rsv3?: boolean;
+  /** Mask the payload: `true` for a fresh random key, or a given 4-byte key; clients must mask. */
+  mask?: boolean | Uint8Array;
+}
+
+/**
+ * Build one complete frame (header + payload) as a new Buffer: a pure function, the
+ * building block of the frame-level API and of tests. The payload is copied, never modified.
+ */
+export function buildFrame(options: BuildFrameOptions): Buffer {
+  const payload = options.payload ?? EMPTY;
+  const opcode = options.opcode;
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) {
+    throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, `opcode must be 0-15, got ${opcode}`);
+  }
+  let mask: Uint8Array | null = null;
+  if (options.mask === true) mask = randomMask();
+  else if (options.mask instanceof Uint8Array) {
+    if (options.mask.length !== 4) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a mask is 4 bytes');
+    mask = options.mask;
+  }
+  const headerSize = frameHeaderSize(payload.length, mask !== null);
+  const frame = Buffer.allocUnsafe(headerSize + payload.length);
+  encodeFrameHeader(frame, 0, opcode, options.fin ?? true, options.rsv1 ?? false, payload.length, mask);
+  if (options.rsv2) frame[0] = frame[0]! | 0x20;
+  if (options.rsv3) frame[0] = frame[0]! | 0x10;
+  frame.set(payload, headerSize);
+  if (mask !== null) applyMask(frame, mask, headerSize, frame.length, 0);
+  return frame;
+}
+
+export const EMPTY: Buffer = Buffer.alloc(0);

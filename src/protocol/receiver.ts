@@ -1,0 +1,472 @@
+import { ErrorCode, WebSocketError } from './errors.js';
+import { applyMaskKey, EMPTY, type Frame, MAX_CONTROL_PAYLOAD, Opcode } from './frame.js';
+import type { MessageExtension } from './extensions.js';
+import { isValidUtf8, Utf8Validator } from './utf8.js';
+
+/** What the receiver reports to its owner (the protocol session). */
+export interface ReceiverHandler {
+  /** A complete data message; text has been validated as UTF-8 and is passed as bytes. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
+  /** A close frame, payload not yet validated (the session does that, see close.ts). */
+  onCloseFrame(payload: Buffer): void;
+  /** Every frame as received (unmasked), when `observeFrames` is on. */
+  onFrame(frame: Frame): void;
+  /** The connection must fail; the receiver has stopped. */
+  onReceiveError(error: WebSocketError): void;
+  /** An asynchronous decode finished and the backlog held meanwhile has been parsed. */
+  onReceiverResumed(): void;
+}
+
+export interface ReceiverLimits {
+  /**
+   * Largest message, in bytes after decompression. A frame whose length would pass it is
+   * refused from its header, before its payload is buffered (close 1009).
+   */
+  maxPayload: number;
+  /** Most frames in one message (close 1009). */
+  maxFragments: number;
+}
+
+/** Default limits, documented in README ("Limits"). */
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** A maxPayload message in 64-byte fragments is still legitimate: 16 MiB / 64 B. */
+export const DEFAULT_MAX_FRAGMENTS = 262_144;
+
+/**
+ * Payload pieces at least this long are kept by reference; shorter ones are copied
+ * together into one buffer. A message made of many tiny TCP chunks or fragments thus
+ * costs its own size in memory plus one buffer header per 16 KiB, never one object per
+ * piece (the "buffered chunks" a peer can make us hold are bounded by the message size).
+ */
+const COALESCE_LIMIT = 16 * 1024;
+const FIRST_TAIL_SIZE = 1024;
+
+const STATE_HEADER = 0;
+const STATE_PAYLOAD = 1;
+const STATE_STOPPED = 2;
+
+/**
+ * Incremental RFC 6455 frame parser and message assembler: sans-I/O, correct for any
+ * chunking down to one byte at a time. Frame headers are parsed straight from the chunk,
+ * payloads are unmasked in place and passed on as slices when a message fits in one chunk.
+ */
+export class FrameReceiver {
+  private state: number = STATE_HEADER;
+  /** Bytes of a header split across chunks (allocated on first need). */
+  private headerBytes: Buffer | null = null;
+  private headerFill = 0;
+
+  // The frame being received.
+  private fin = false;
+  private rsv1 = false;
+  private opcode = 0;
+  private masked = false;
+  private maskKey = 0;
+  private frameLength = 0;
+  private frameReceived = 0;
+  /** Payload pieces of the current frame, kept when the whole frame is needed (control, compressed, observed). */
+  private framePieces: Buffer[] | null = null;
+
+  // The message being received.
+  private messageOpcode = 0;
+  private messageCompressed = false;
+  /** Bytes of the message after decoding (what maxPayload bounds). */
+  private messageLength = 0;
+  /** Bytes of the message on the wire. */
+  private messageWireLength = 0;
+  private fragmentCount = 0;
+  private parts: Buffer[] | null = null;
+  private tail: Buffer | null = null;
+  private tailUsed = 0;
+  private utf8: Utf8Validator | null = null;
+
+  // Asynchronous decoding (permessage-deflate).
+  private paused = false;
+  private parsing = false;
+  private decodeFin = false;
+  private backlog: Buffer[] | null = null;
+  private backlogBytes = 0;
+  private decodeCallback: ((error: WebSocketError | null, output: Buffer[] | null) => void) | null = null;
+
+  /** Report every frame to `handler.onFrame` (the frame-level API). */
+  observeFrames = false;
+
+  constructor(
+    private readonly handler: ReceiverHandler,
+    /** RFC 6455 §5.1: servers require masked frames, clients require unmasked ones. */
+    private readonly expectMasked: boolean,
+    private readonly limits: ReceiverLimits,
+    private extension: MessageExtension | null = null,
+  ) {}
+
+  /** Set the negotiated RSV1 extension (after the handshake). */
+  setExtension(extension: MessageExtension | null): void {
+    this.extension = extension;
+  }
+
+  /** True while an asynchronous decode holds back parsing. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Bytes received while paused, waiting to be parsed. */
+  get backlogSize(): number {
+    return this.backlogBytes;
+  }
+
+  get stopped(): boolean {
+    return this.state === STATE_STOPPED;
+  }
+
+  /** Stop parsing for good (after a close frame, an error, or when the connection ends). */
+  stop(): void {
+    this.state = STATE_STOPPED;
+    this.backlog = null;
+    this.backlogBytes = 0;
+    this.parts = null;
+    this.tail = null;
+    this.framePieces = null;
+  }
+
+  receive(chunk: Buffer): void {
+    if (this.state === STATE_STOPPED || chunk.length === 0) return;
+    if (this.paused) {
+      (this.backlog ??= []).push(chunk);
+      this.backlogBytes += chunk.length;
+      return;
+    }
+    this.parsing = true;
+    this.parse(chunk);
+    this.parsing = false;
+  }
+
+  private parse(chunk: Buffer): void {
+    const end = chunk.length;
+    let offset = 0;
+    while (offset < end) {
+      if (this.state === STATE_HEADER) {
+        if (this.headerFill === 0 && end - offset >= 2) {
+          const size = headerSize(chunk[offset + 1]!);
+          if (end - offset >= size) {
+            const start = offset;
+            offset += size;
+            this.readHeader(chunk, start);
+            if (this.stopped) return;
+            if (this.paused) break;
+            continue;
+          }
+        }
+        offset = this.fillHeader(chunk, offset);
+        if (this.stopped) return;
+        if (this.paused) break;
+        continue;
+      }
+      if (this.state !== STATE_PAYLOAD) return;
+      offset = this.readPayload(chunk, offset);
+      if (this.stopped) return;
+      if (this.paused) break;
+    }
+    if (this.paused && offset < end) {
+      // Keep the unparsed rest, ahead of anything that arrives while paused.
+      (this.backlog ??= []).unshift(chunk.subarray(offset));
+      this.backlogBytes += end - offset;
+    }
+  }
+
+  /** Copy header bytes split across chunks; parse the header once complete. */
+  private fillHeader(chunk: Buffer, offset: number): number {
+    const header = (this.headerBytes ??= Buffer.allocUnsafe(14));
+    const end = chunk.length;
+    if (this.headerFill < 2) {
+      while (this.headerFill < 2 && offset < end) header[this.headerFill++] = chunk[offset++]!;
+      if (this.headerFill < 2) return offset;
+    }
+    const size = headerSize(header[1]!);
+    while (this.headerFill < size && offset < end) header[this.headerFill++] = chunk[offset++]!;
+    if (this.headerFill === size) {
+      this.headerFill = 0;
+      this.readHeader(header, 0);
+    }
+    return offset;
+  }
+
+  /** Validate a complete frame header (RFC 6455 §5.2) and start the frame. */
+  private readHeader(bytes: Buffer, at: number): void {
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let length = b1 & 0x7f;
+    let position = at + 2;
+
+    if (length === 126) {
+      length = (bytes[position]! << 8) | bytes[position + 1]!;
+      position += 2;
+      // §5.2: "the minimal number of bytes MUST be used to encode the length".
+      if (length < 126) return this.fail(ErrorCode.INVALID_LENGTH, 'non-minimal 16-bit payload length');
+    } else if (length === 127) {
+      const high = bytes.readUInt32BE(position);
+      const low = bytes.readUInt32BE(position + 4);
+      position += 8;
+      // §5.2: "the most significant bit MUST be 0".
+      if (high >= 0x80000000) return this.fail(ErrorCode.INVALID_LENGTH, '64-bit payload length with the top bit set');
+      length = high * 0x100000000 + low;
+      if (length < 0x10000) return this.fail(ErrorCode.INVALID_LENGTH, 'non-minimal 64-bit payload length');
+    }
+
+    // §5.2: RSV2 and RSV3 MUST be 0 unless an extension defines them (none does here).
+    if ((b0 & 0x30) !== 0) return this.fail(ErrorCode.RESERVED_BITS, 'RSV2 or RSV3 set');
+
+    if (opcode >= 0x8) {
+      if (opcode > Opcode.PONG) return this.fail(ErrorCode.INVALID_OPCODE, `reserved control opcode ${opcode}`);
+      // §5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
+      if (!fin) return this.fail(ErrorCode.CONTROL_FRAME_FRAGMENTED, 'fragmented control frame');
+      if (length > MAX_CONTROL_PAYLOAD) {
+        return this.fail(ErrorCode.CONTROL_FRAME_TOO_LONG, `control frame of ${length} bytes`);
+      }
+      // RFC 7692 §6.1: compression never applies to control frames.
+      if (rsv1) return this.fail(ErrorCode.RESERVED_BITS, 'RSV1 set on a control frame');
+    } else if (opcode === Opcode.CONTINUATION) {
+      // §5.4: a continuation frame continues a started message.
+      if (this.messageOpcode === 0) return this.fail(ErrorCode.UNEXPECTED_CONTINUATION, 'continuation frame without a message');
+      // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
+      if (rsv1) return this.fail(ErrorCode.RESERVED_BITS, 'RSV1 set on a continuation frame');
+      if (++this.fragmentCount > this.limits.maxFragments) {
+        return this.fail(ErrorCode.TOO_MANY_FRAGMENTS, `more than ${this.limits.maxFragments} fragments`);
+      }
+    } else if (opcode <= Opcode.BINARY) {
+      // §5.4: fragments of one message are not interleaved with another data message.
+      if (this.messageOpcode !== 0) {
+        return this.fail(ErrorCode.EXPECTED_CONTINUATION, 'new data frame inside a fragmented message');
+      }
+      if (rsv1 && this.extension === null) return this.fail(ErrorCode.RESERVED_BITS, 'RSV1 set without an extension');
+      this.messageOpcode = opcode;
+      this.messageCompressed = rsv1;
+      this.messageLength = 0;
+      this.messageWireLength = 0;
+      this.fragmentCount = 1;
+    } else {
+      return this.fail(ErrorCode.INVALID_OPCODE, `reserved data opcode ${opcode}`);
+    }
+
+    // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
+    if (masked !== this.expectMasked) {
+      return this.expectMasked
+        ? this.fail(ErrorCode.MASK_REQUIRED, 'unmasked frame from a client')
+        : this.fail(ErrorCode.UNEXPECTED_MASK, 'masked frame from a server');
+    }
+
+    if (opcode < 0x8) {
+      // Refuse from the header, before buffering anything (close 1009).
+      if (this.messageWireLength + length > this.limits.maxPayload) {
+        return this.fail(ErrorCode.MESSAGE_TOO_BIG, `message over ${this.limits.maxPayload} bytes`);
+      }
+      this.messageWireLength += length;
+    }
+
+    this.fin = fin;
+    this.rsv1 = rsv1;
+    this.opcode = opcode;
+    this.masked = masked;
+    if (masked) this.maskKey = bytes.readUInt32BE(position);
+    this.frameLength = length;
+    this.frameReceived = 0;
+    if (length === 0) {
+      this.state = STATE_HEADER;
+      this.frameComplete(EMPTY, true);
+    } else {
+      this.state = STATE_PAYLOAD;
+    }
+  }
+
+  private readPayload(chunk: Buffer, offset: number): number {
+    const remaining = this.frameLength - this.frameReceived;
+    const available = chunk.length - offset;
+    const take = available < remaining ? available : remaining;
+    const end = offset + take;
+    if (this.masked) applyMaskKey(chunk, this.maskKey, offset, end, this.frameReceived);
+    const piece = chunk.subarray(offset, end);
+    const whole = take === remaining && this.frameReceived === 0;
+    this.frameReceived += take;
+    const complete = this.frameReceived === this.frameLength;
+    if (complete) this.state = STATE_HEADER;
+
+    if (this.opcode >= 0x8 || this.messageCompressed || this.observeFrames) {
+      // The whole frame is needed: control frames, compressed frames, observed frames.
+      if (whole) {
+        this.frameComplete(piece, true);
+      } else {
+        (this.framePieces ??= []).push(piece);
+        if (this.opcode < 0x8 && !this.messageCompressed) this.acceptPlainData(piece, false);
+        if (complete && this.state !== STATE_STOPPED) {
+          const pieces = this.framePieces!;
+          this.framePieces = null;
+          this.frameComplete(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), false);
+        }
+      }
+      return end;
+    }
+
+    // Plain data. Fast path: a whole unfragmented message in one piece, delivered as a slice.
+    if (whole && this.fin && this.fragmentCount === 1) {
+      const isBinary = this.messageOpcode === Opcode.BINARY;
+      this.messageOpcode = 0;
+      if (!isBinary && !isValidUtf8(piece)) {
+        this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
+        return end;
+      }
+      this.handler.onMessage(piece, isBinary);
+      return end;
+    }
+    this.acceptPlainData(piece, complete && this.fin);
+    return end;
+  }
+
+  /** Validate (text, fail-fast) and keep a piece of an uncompressed message. */
+  private acceptPlainData(piece: Buffer, lastPiece: boolean): void {
+    if (this.messageOpcode === Opcode.TEXT) {
+      const utf8 = (this.utf8 ??= new Utf8Validator());
+      // §8.1, failing fast: stop at the first invalid sequence, even mid-frame.
+      if (!utf8.feed(piece)) return this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
+    }
+    this.messageLength += piece.length;
+    this.append(piece);
+    if (lastPiece) this.deliverMessage();
+  }
+
+  /** A frame is complete. `alreadyAccepted` is false when its data still has to be taken in. */
+  private frameComplete(payload: Buffer, alreadyAccepted: boolean): void {
+    const opcode = this.opcode;
+    if (this.observeFrames) {
+      this.handler.onFrame({
+        opcode,
+        fin: this.fin,
+        rsv1: this.rsv1,
+        rsv2: false,
+        rsv3: false,
+        payload,
+      });
+      if (this.state === STATE_STOPPED) return;
+    }
+    if (opcode >= 0x8) {
+      if (opcode === Opcode.PING) this.handler.onPing(payload);
+      else if (opcode === Opcode.PONG) this.handler.onPong(payload);
+      else this.handler.onCloseFrame(payload);
+      return;
+    }
+    if (this.messageCompressed) {
+      this.decode(payload, this.fin);
+      return;
+    }
+    if (alreadyAccepted) {
+      // Zero-length frame, or a whole frame given here directly (observed frames).
+      if (payload.length > 0 || this.fin) this.acceptPlainData(payload, this.fin);
+    } else if (this.fin) {
+      this.deliverMessage();
+    }
+  }
+
+  /** Hand one frame of a compressed message to the extension; parsing pauses until it answers. */
+  private decode(payload: Buffer, fin: boolean): void {
+    const extension = this.extension!;
+    this.paused = true;
+    this.decodeFin = fin;
+    const limit = this.limits.maxPayload - this.messageLength;
+    extension.decode(payload, fin, limit, (this.decodeCallback ??= this.onDecoded.bind(this)));
+  }
+
+  private onDecoded(error: WebSocketError | null, output: Buffer[] | null): void {
+    if (this.state === STATE_STOPPED) return;
+    if (error !== null) return this.fail(error.code, error.message);
+    const text = this.messageOpcode === Opcode.TEXT;
+    if (output !== null) {
+      for (const piece of output) {
+        this.messageLength += piece.length;
+        if (this.messageLength > this.limits.maxPayload) {
+          return this.fail(ErrorCode.MESSAGE_TOO_BIG, `message over ${this.limits.maxPayload} bytes`);
+        }
+        if (text) {
+          const utf8 = (this.utf8 ??= new Utf8Validator());
+          if (!utf8.feed(piece)) return this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
+        }
+        this.append(piece);
+      }
+    }
+    if (this.decodeFin) this.deliverMessage();
+    if (this.state === STATE_STOPPED) return;
+    this.paused = false;
+    if (!this.parsing) this.drainBacklog();
+  }
+
+  /** Parse what arrived during an asynchronous decode. */
+  private drainBacklog(): void {
+    this.parsing = true;
+    while (this.backlog !== null && this.backlog.length > 0 && !this.paused && this.state !== STATE_STOPPED) {
+      const chunk = this.backlog.shift()!;
+      this.backlogBytes -= chunk.length;
+      this.parse(chunk);
+    }
+    this.parsing = false;
+    if (!this.paused && this.state !== STATE_STOPPED) this.handler.onReceiverResumed();
+  }
+
+  /** Keep a message piece: large pieces by reference, small ones copied together. */
+  private append(piece: Buffer): void {
+    const length = piece.length;
+    if (length === 0) return;
+    if (length >= COALESCE_LIMIT) {
+      this.sealTail();
+      (this.parts ??= []).push(piece);
+      return;
+    }
+    let tail = this.tail;
+    if (tail === null || tail.length - this.tailUsed < length) {
+      this.sealTail();
+      const size = this.messageLength > COALESCE_LIMIT ? COALESCE_LIMIT : FIRST_TAIL_SIZE;
+      tail = this.tail = Buffer.allocUnsafe(length > size ? length : size);
+    }
+    piece.copy(tail, this.tailUsed);
+    this.tailUsed += length;
+  }
+
+  private sealTail(): void {
+    if (this.tail !== null && this.tailUsed > 0) (this.parts ??= []).push(this.tail.subarray(0, this.tailUsed));
+    this.tail = null;
+    this.tailUsed = 0;
+  }
+
+  private deliverMessage(): void {
+    this.sealTail();
+    const parts = this.parts;
+    const isBinary = this.messageOpcode === Opcode.BINARY;
+    const length = this.messageLength;
+    this.parts = null;
+    this.messageOpcode = 0;
+    this.messageCompressed = false;
+    if (!isBinary && this.utf8 !== null) {
+      const complete = this.utf8.complete;
+      this.utf8.reset();
+      // A text message must not end inside a code point.
+      if (!complete) return this.fail(ErrorCode.INVALID_UTF8, 'text message ends inside a UTF-8 sequence');
+    }
+    const data = parts === null ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+    this.handler.onMessage(data, isBinary);
+  }
+
+  private fail(code: ErrorCode, message: string): void {
+    this.stop();
+    this.paused = false;
+    this.handler.onReceiveError(new WebSocketError(code, message));
+  }
+}
+
+/** Header size from the second header byte: 2, plus 2 or 8 length bytes, plus 4 mask bytes. */
+function headerSize(secondByte: number): number {
+  const length = secondByte & 0x7f;
+  const base = length < 126 ? 2 : length === 126 ? 4 : 10;
+  return (secondByte & 0x80) !== 0 ? base + 4 : base;
+}

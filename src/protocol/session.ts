@@ -1,0 +1,478 @@
+import { encodeClosePayload, parseClosePayload } from './close.js';
+import { closeReasonForError, CloseCode, ErrorCode, WebSocketError } from './errors.js';
+import type { MessageExtension } from './extensions.js';
+import {
+  applyMaskKey,
+  EMPTY,
+  encodeFrameHeader,
+  type Frame,
+  frameHeaderSize,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  writeRandomMask,
+} from './frame.js';
+import { OutputBuffer, SLAB_MAX_FRAME } from './output.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, FrameReceiver, type ReceiverHandler } from './receiver.js';
+
+export const ReadyState = {
+  CONNECTING: 0,
+  OPEN: 1,
+  CLOSING: 2,
+  CLOSED: 3,
+} as const;
+export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
+
+export type Role = 'server' | 'client';
+
+/** What a session reports to its owner (node/'s WebSocket, or a test). */
+export interface SessionHandler {
+  onMessage(data: Buffer, isBinary: boolean): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
+  onFrame(frame: Frame): void;
+  /** A valid close frame arrived from the peer (code 1005 when it had no payload). */
+  onPeerClose(code: number, reason: string): void;
+  /** Our close frame is queued: the closing handshake started (the owner starts its close timer). */
+  onCloseSent(code: number, reason: string): void;
+  /** Both close frames have been exchanged: the transport should now be closed (RFC 6455 §7.1.1). */
+  onCloseHandshakeComplete(): void;
+  /** The connection failed (RFC 6455 §7.1.7); a close frame with the error's code is queued when possible. */
+  onProtocolError(error: WebSocketError): void;
+  /** Output became pending: call `takeOutput()` soon (at the end of this turn). */
+  onOutput(): void;
+  /** Parsing resumed after an asynchronous decode (the owner may read from the transport again). */
+  onReceiverResumed(): void;
+}
+
+export interface SessionOptions {
+  maxPayload?: number;
+  maxFragments?: number;
+  /** Answer pings with pongs automatically (default true). */
+  autoPong?: boolean;
+}
+
+/** A message waiting behind an asynchronous encode, to keep messages in order. */
+interface QueuedSend {
+  kind: 'message' | 'close' | 'prepared';
+  data: Buffer | string;
+  isBinary: boolean;
+  compress: boolean;
+  code: number | undefined;
+}
+
+/** Messages above this size are kept by reference instead of copied (server side, unmasked). */
+const REFERENCE_PAYLOAD_MIN = 16 * 1024;
+
+/**
+ * One WebSocket connection's protocol state, without I/O (RFC 6455 §5-§7). Bytes go in
+ * through `receive()`, events go to the handler, bytes to send come out of `takeOutput()`.
+ * Timers (close timeout) and closing the transport are the owner's job; the session says when.
+ */
+export class ProtocolSession implements ReceiverHandler {
+  readonly role: Role;
+  readonly receiver: FrameReceiver;
+  readonly output = new OutputBuffer();
+  readyState: ReadyState = ReadyState.OPEN;
+  /** Code and reason of the peer's close frame (1005 when it had none), once received. */
+  closeCode = CloseCode.ABNORMAL as number;
+  closeReason = '';
+  closeSent = false;
+  closeReceived = false;
+  private readonly masking: boolean;
+  private readonly autoPong: boolean;
+  private extension: MessageExtension | null = null;
+  /** Sends waiting for an encode or a streamed message to finish. */
+  private queue: QueuedSend[] | null = null;
+  private encoding = false;
+  private streaming = false;
+  private readonly handler: SessionHandler;
+
+  constructor(role: Role, handler: SessionHandler, options: SessionOptions = {}) {
+    this.role = role;
+    this.handler = handler;
+    this.masking = role === 'client';
+    this.autoPong = options.autoPong ?? true;
+    this.receiver = new FrameReceiver(this, role === 'server', {
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
+    });
+  }
+
+  /** Install the extension negotiated in the handshake (permessage-deflate). */
+  setExtension(extension: MessageExtension | null): void {
+    this.extension = extension;
+    this.receiver.setExtension(extension);
+  }
+
+  get negotiatedExtension(): MessageExtension | null {
+    return this.extension;
+  }
+
+  /** Bytes received from the transport. */
+  receive(chunk: Buffer): void {
+    this.receiver.receive(chunk);
+  }
+
+  /** Everything to write now: one Buffer, several, or null. */
+  takeOutput(): Buffer | Buffer[] | null {
+    return this.output.take();
+  }
+
+  /** Bytes accepted for sending but not yet handed to the transport. */
+  get pendingBytes(): number {
+    let queued = 0;
+    if (this.queue !== null) {
+      for (const item of this.queue) queued += typeof item.data === 'string' ? item.data.length : item.data.length;
+    }
+    return this.output.length + queued;
+  }
+
+  // ---- Sending -------------------------------------------------------------------------
+
+  /** Send a text message. */
+  sendText(text: string, compress = true): void {
+    this.assertCanSend();
+    if (this.queue !== null || this.streaming) {
+      this.enqueue({ kind: 'message', data: text, isBinary: false, compress, code: undefined });
+      return;
+    }
+    if (compress && this.extension !== null && this.extension.shouldEncode(text.length)) {
+      this.encodeAndSend(Buffer.from(text, 'utf8'), false);
+      return;
+    }
+    this.writeTextFrame(text);
+  }
+
+  /** Send a binary message, or a text message made of the given UTF-8 bytes. */
+  sendBytes(data: Buffer, isBinary: boolean, compress = true): void {
+    this.assertCanSend();
+    if (this.queue !== null || this.streaming) {
+      this.enqueue({ kind: 'message', data, isBinary, compress, code: undefined });
+      return;
+    }
+    if (compress && this.extension !== null && this.extension.shouldEncode(data.length)) {
+      this.encodeAndSend(data, isBinary);
+      return;
+    }
+    this.writeFrame(isBinary ? Opcode.BINARY : Opcode.TEXT, true, false, data);
+  }
+
+  /**
+   * Start, continue or finish a message sent in fragments (RFC 6455 §5.4). Other messages
+   * sent meanwhile wait until the last fragment (`fin`). Fragments are never compressed.
+   */
+  sendFragment(data: Buffer, isBinary: boolean, first: boolean, fin: boolean): void {
+    this.assertCanSend();
+    if (first) {
+      if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+      this.streaming = true;
+    } else if (!this.streaming) {
+      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
+    }
+    this.writeFrame(first ? (isBinary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin, false, data);
+    if (fin) {
+      this.streaming = false;
+      this.flushQueue();
+    }
+  }
+
+  /** Whether a data message may be sent now (open, no close sent). */
+  get canSendMessage(): boolean {
+    return this.readyState === ReadyState.OPEN && !this.closeSent;
+  }
+
+  /**
+   * Send a complete, already encoded server frame by reference: the same Buffer can go to
+   * many connections (frame-once broadcast). Server side only: client frames need a fresh mask.
+   */
+  sendPreparedFrame(frame: Buffer): void {
+    this.assertCanSend();
+    if (this.masking) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'prepared frames are for the server side');
+    if (this.queue !== null || this.streaming) {
+      this.enqueue({ kind: 'prepared', data: frame, isBinary: true, compress: false, code: undefined });
+      return;
+    }
+    const wasEmpty = this.output.length === 0;
+    this.output.appendReference(frame);
+    if (wasEmpty) this.handler.onOutput();
+  }
+
+  /** Whether a fragmented message is being sent. */
+  get isStreaming(): boolean {
+    return this.streaming;
+  }
+
+  ping(payload: Buffer = EMPTY): void {
+    this.assertCanSend();
+    this.assertControlPayload(payload);
+    this.writeFrame(Opcode.PING, true, false, payload);
+  }
+
+  pong(payload: Buffer = EMPTY): void {
+    this.assertCanSend();
+    this.assertControlPayload(payload);
+    this.writeFrame(Opcode.PONG, true, false, payload);
+  }
+
+  /**
+   * Frame-level API: send one frame as given (any opcode, FIN, RSV1), with only the state
+   * checked. Meant for tests and special peers; the caller owns the protocol's rules.
+   */
+  sendRawFrame(opcode: number, fin: boolean, rsv1: boolean, payload: Buffer): void {
+    this.assertCanSend();
+    if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) {
+      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, `opcode must be 0-15, got ${opcode}`);
+    }
+    this.writeFrame(opcode, fin, rsv1, payload);
+  }
+
+  /**
+   * Start the closing handshake (RFC 6455 §7.1.2). Queued messages are sent first; a
+   * fragmented message in progress is cut (control frames may be injected, §5.4). Does
+   * nothing if a close frame was already sent.
+   */
+  close(code?: number, reason = ''): void {
+    if (this.closeSent || this.readyState === ReadyState.CLOSED) return;
+    const payload = encodeClosePayload(code, reason); // validates before any state changes
+    if (this.encoding && !this.streaming) {
+      this.enqueue({ kind: 'close', data: payload, isBinary: false, compress: false, code });
+      this.readyState = ReadyState.CLOSING;
+      return;
+    }
+    this.queue = null;
+    this.streaming = false;
+    this.writeClose(payload, code ?? CloseCode.NO_STATUS, reason);
+  }
+
+  // ---- Receiving (ReceiverHandler) ----------------------------------------------------
+
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    // §7.1.2 / issue rule: after a close is sent, only the closing handshake is processed.
+    if (this.closeSent) return;
+    this.handler.onMessage(data, isBinary);
+  }
+
+  /** @internal */
+  onPing(payload: Buffer): void {
+    if (this.closeSent) return;
+    // §5.5.2: a Ping is answered with a Pong carrying the same application data.
+    if (this.autoPong) this.writeFrame(Opcode.PONG, true, false, payload);
+    this.handler.onPing(payload);
+  }
+
+  /** @internal */
+  onPong(payload: Buffer): void {
+    if (this.closeSent) return;
+    this.handler.onPong(payload);
+  }
+
+  /** @internal */
+  onFrame(frame: Frame): void {
+    this.handler.onFrame(frame);
+  }
+
+  /** @internal */
+  onCloseFrame(payload: Buffer): void {
+    let code: number;
+    let reason: string;
+    try {
+      ({ code, reason } = parseClosePayload(payload));
+    } catch (error) {
+      this.onReceiveError(error as WebSocketError);
+      return;
+    }
+    // Nothing after a close frame is processed (§5.5.1).
+    this.receiver.stop();
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    if (!this.closeSent) {
+      // §5.5.1: answer with a close frame, echoing the peer's status code (1000 when it sent none).
+      this.queue = null;
+      this.streaming = false;
+      const echo = code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code;
+      this.writeClose(encodeClosePayload(echo), echo, '');
+    }
+    this.readyState = ReadyState.CLOSED;
+    this.handler.onPeerClose(code, reason);
+    this.handler.onCloseHandshakeComplete();
+  }
+
+  /** @internal */
+  onReceiveError(error: WebSocketError): void {
+    this.receiver.stop();
+    if (!this.closeSent) {
+      this.queue = null;
+      this.streaming = false;
+      // §7.1.7: fail the connection: send a close frame with the error's code, then close.
+      this.writeClose(encodeClosePayload(error.closeCode, closeReasonForError(error.code)), error.closeCode, '');
+    }
+    this.readyState = ReadyState.CLOSED;
+    this.handler.onProtocolError(error);
+  }
+
+  /** @internal */
+  onReceiverResumed(): void {
+    this.handler.onReceiverResumed();
+  }
+
+  /**
+   * The transport is gone. Stops everything; returns whether the closing handshake completed
+   * (both close frames exchanged: a clean close).
+   */
+  transportClosed(): boolean {
+    this.receiver.stop();
+    this.readyState = ReadyState.CLOSED;
+    this.queue = null;
+    this.output.clear();
+    if (this.extension !== null) {
+      this.extension.dispose();
+      this.extension = null;
+    }
+    return this.closeSent && this.closeReceived;
+  }
+
+  // ---- Internals ------------------------------------------------------------------------
+
+  private assertCanSend(): void {
+    if (this.readyState !== ReadyState.OPEN || this.closeSent) {
+      throw new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is not open (closing or closed)');
+    }
+  }
+
+  private assertControlPayload(payload: Buffer): void {
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, `control frame payload of ${payload.length} bytes; at most 125`);
+    }
+  }
+
+  private writeClose(payload: Buffer, code: number, reason: string): void {
+    this.writeFrame(Opcode.CLOSE, true, false, payload);
+    this.closeSent = true;
+    if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
+    this.handler.onCloseSent(code, reason);
+  }
+
+  private enqueue(item: QueuedSend): void {
+    (this.queue ??= []).push(item);
+  }
+
+  private encodeAndSend(data: Buffer, isBinary: boolean): void {
+    this.encoding = true;
+    this.queue ??= [];
+    this.extension!.encode(data, (error, output) => {
+      this.encoding = false;
+      if (this.readyState === ReadyState.CLOSED) return;
+      if (error !== null || output === null) {
+        // Encoding our own data cannot fail on valid input; report it as an internal error.
+        this.onReceiveError(new WebSocketError(ErrorCode.INTERNAL, `compression failed: ${error?.message ?? 'no output'}`));
+        return;
+      }
+      this.writeFrame(isBinary ? Opcode.BINARY : Opcode.TEXT, true, true, output);
+      this.flushQueue();
+    });
+  }
+
+  /** Send what waited, in order, until the next asynchronous encode. */
+  private flushQueue(): void {
+    const queue = this.queue;
+    this.queue = null;
+    if (queue === null) return;
+    while (queue.length > 0) {
+      if (this.encoding || this.streaming) {
+        this.queue = queue;
+        return;
+      }
+      const item = queue.shift()!;
+      if (item.kind === 'close') {
+        this.writeClose(item.data as Buffer, item.code ?? CloseCode.NO_STATUS, '');
+        continue;
+      }
+      if (this.closeSent) continue;
+      if (item.kind === 'prepared') {
+        const wasEmpty = this.output.length === 0;
+        this.output.appendReference(item.data as Buffer);
+        if (wasEmpty) this.handler.onOutput();
+        continue;
+      }
+      const byteLength = typeof item.data === 'string' ? item.data.length : item.data.length;
+      if (item.compress && this.extension !== null && this.extension.shouldEncode(byteLength)) {
+        this.encodeAndSend(typeof item.data === 'string' ? Buffer.from(item.data, 'utf8') : item.data, item.isBinary);
+      } else if (typeof item.data === 'string') {
+        this.writeTextFrame(item.data);
+      } else {
+        this.writeFrame(item.isBinary ? Opcode.BINARY : Opcode.TEXT, true, false, item.data);
+      }
+    }
+  }
+
+  /** Encode a text frame straight from a string (no intermediate Buffer for small ones). */
+  private writeTextFrame(text: string): void {
+    const length = text.length;
+    // Up to 3 bytes per UTF-16 code unit: if that fits a 7-bit length, encode in place.
+    if (length * 3 < 126) {
+      const maskBytes = this.masking ? 4 : 0;
+      const reserved = 2 + maskBytes + length * 3;
+      const wasEmpty = this.output.length === 0;
+      const target = this.output.reserve(reserved);
+      const at = OutputBuffer.offset;
+      const payloadAt = at + 2 + maskBytes;
+      const written = length === 0 ? 0 : target.write(text, payloadAt, length * 3, 'utf8');
+      target[at] = 0x80 | Opcode.TEXT;
+      target[at + 1] = (this.masking ? 0x80 : 0) | written;
+      if (this.masking) {
+        writeRandomMask(target, at + 2);
+        applyMaskKey(target, target.readUInt32BE(at + 2), payloadAt, payloadAt + written, 0);
+      }
+      this.output.unreserve(reserved - (2 + maskBytes + written));
+      if (wasEmpty) this.handler.onOutput();
+      return;
+    }
+    this.writeFrame(Opcode.TEXT, true, false, Buffer.from(text, 'utf8'));
+  }
+
+  /** Encode one frame into the output (masked on the client side, §5.3). */
+  private writeFrame(opcode: number, fin: boolean, rsv1: boolean, payload: Buffer): void {
+    const length = payload.length;
+    const masking = this.masking;
+    const headerSize = frameHeaderSize(length, masking);
+    const output = this.output;
+    const wasEmpty = output.length === 0;
+    if (!masking && length >= REFERENCE_PAYLOAD_MIN) {
+      const header = output.reserve(headerSize);
+      encodeFrameHeader(header, OutputBuffer.offset, opcode, fin, rsv1, length, null);
+      output.appendReference(payload);
+    } else if (headerSize + length < SLAB_MAX_FRAME) {
+      const target = output.reserve(headerSize + length);
+      this.encodeInto(target, OutputBuffer.offset, opcode, fin, rsv1, payload, headerSize);
+    } else {
+      const frame = Buffer.allocUnsafe(headerSize + length);
+      this.encodeInto(frame, 0, opcode, fin, rsv1, payload, headerSize);
+      output.appendReference(frame);
+    }
+    if (wasEmpty) this.handler.onOutput();
+  }
+
+  private encodeInto(
+    target: Buffer,
+    at: number,
+    opcode: number,
+    fin: boolean,
+    rsv1: boolean,
+    payload: Buffer,
+    headerSize: number,
+  ): void {
+    if (this.masking) {
+      encodeFrameHeader(target, at, opcode, fin, rsv1, payload.length, null);
+      target[at + 1] = target[at + 1]! | 0x80;
+      const maskAt = at + headerSize - 4;
+      writeRandomMask(target, maskAt);
+      payload.copy(target, at + headerSize);
+      applyMaskKey(target, target.readUInt32BE(maskAt), at + headerSize, at + headerSize + payload.length, 0);
+    } else {
+      encodeFrameHeader(target, at, opcode, fin, rsv1, payload.length, null);
+      payload.copy(target, at + headerSize);
+    }
+  }
+}
