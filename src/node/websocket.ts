@@ -148,6 +148,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     return this.flags & FLAG_CLOSE_EMITTED ? ReadyState.CLOSED : this.session.readyState;
   }
 
+  /** After 'close': whether both close frames were exchanged (a clean close, RFC 6455 §7.1.4). */
+  get wasClean(): boolean {
+    return (this.flags & FLAG_CLEAN) !== 0;
+  }
+
   /** The negotiated extensions, as the `Sec-WebSocket-Extensions` value ('' when none). */
   get extensions(): string {
     const extension = this.session.negotiatedExtension;
@@ -404,7 +409,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.closeTimer = null;
     }
     const session = this.session;
-    session.transportClosed();
+    if (session.transportClosed()) this.flags |= FLAG_CLEAN;
     this.socket.removeListener('data', socketOnData);
     // RFC 6455 §7.1.5: the close code is the one in the peer's close frame (1005 if it had
     // none); we report the code we failed the connection with when we did; otherwise 1006.
@@ -455,6 +460,7 @@ const FLAG_END_AFTER_FLUSH = 2;
 const FLAG_SOCKET_GONE = 4;
 const FLAG_CLOSE_EMITTED = 8;
 const FLAG_PEER_ENDED = 16;
+const FLAG_CLEAN = 32;
 
 // Module-level handlers: one function for all connections instead of closures per socket.
 function socketOnData(this: TaggedDuplex, chunk: Buffer): void {

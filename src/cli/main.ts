@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+/**
+ * The wsforge command line: `wsforge serve` and `wsforge connect`. Uses the public API only.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
+import { demoPage } from './demo-page.js';
+
+const MAIN_HELP = `wsforge: a strict, fast WebSocket server and client
+
+Usage:
+  wsforge serve [options]          start a WebSocket server (echo or broadcast) with a demo page
+  wsforge connect <url> [options]  connect to a WebSocket server from the terminal
+
+Run "wsforge <command> --help" for the options of a command.
+`;
+
+const SERVE_HELP = `Usage: wsforge serve [options]
+
+Start a WebSocket server. The page at / connects back, sends what you type and shows what arrives.
+
+Options:
+  --host <host>        address to listen on (default 127.0.0.1)
+  --port <port>        port to listen on, 0 for any free port (default 8080)
+  --mode <mode>        echo: reply to each message with the same bytes and type (default)
+                       broadcast: send every message to every connected client
+  --tls-cert <file>    PEM certificate: serve wss:// and https:// (needs --tls-key)
+  --tls-key <file>     PEM private key
+  --max-payload <n>    largest message in bytes (default 16 MiB)
+  --quiet              do not log connections and closes
+  --verbose            also log every message
+  -h, --help           show this help
+
+Prints "listening on ws://HOST:PORT" once ready. SIGINT or SIGTERM closes every client with 1001
+and exits.
+`;
+
+const CONNECT_HELP = `Usage: wsforge connect <url> [options]
+
+Connect to a WebSocket server. Each line read from stdin is sent as a message; each message
+received is printed on stdout (text as is, binary as "[binary N bytes] <hex>").
+
+Options:
+  -H, --header <"Name: value">   add a request header (repeatable)
+  --subprotocol <p>              offer a subprotocol (repeatable)
+  --binary                       send stdin lines as binary messages
+  --echo                         send every received message straight back (same type); stdin is
+                                 not read and messages are not printed
+  --timeout <ms>                 handshake timeout (default 10000)
+  --insecure                     accept any TLS certificate (wss:// to a self-signed server)
+  -h, --help                     show this help
+
+Exit status: 0 when the connection closes normally (1000 or 1001), 1 when it fails or closes with
+another code, 2 for bad arguments.
+`;
+
+class UsageError extends Error {}
+
+function fail(message: string, status: number): never {
+  process.stderr.write(`wsforge: ${message}\n`);
+  process.exit(status);
+}
+
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8080' },
+    mode: { type: 'string', default: 'echo' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'max-payload': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const mode = values.mode as string;
+  if (mode !== 'echo' && mode !== 'broadcast') throw new UsageError(`--mode must be echo or broadcast, got "${mode}"`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${String(values.port)}"`);
+  const certFile = values['tls-cert'] as string | undefined;
+  const keyFile = values['tls-key'] as string | undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  let maxPayload: number | undefined;
+  if (values['max-payload'] !== undefined) {
+    maxPayload = Number(values['max-payload']);
+    if (!Number.isInteger(maxPayload) || maxPayload <= 0) throw new UsageError('--max-payload must be a positive integer');
+  }
+  const quiet = values.quiet as boolean;
+  const verbose = values.verbose as boolean;
+  const log = (line: string) => {
+    if (!quiet) process.stdout.write(`${line}\n`);
+  };
+
+  const page = demoPage(mode);
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if ((request.method === 'GET' || request.method === 'HEAD') && (path === '/' || path === '/index.html')) {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      response.end(request.method === 'HEAD' ? undefined : page);
+      return;
+    }
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('not found\n');
+  };
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (certFile !== undefined && keyFile !== undefined) {
+    try {
+      tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    } catch (error) {
+      fail(`cannot read TLS files: ${(error as Error).message}`, 1);
+    }
+  }
+  const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+  const wss = new WebSocketServer(maxPayload === undefined ? {} : { maxPayload });
+  wss.attach(httpServer);
+  let nextId = 1;
+  wss.on('connection', (ws, request) => {
+    const id = nextId++;
+    log(`connection ${id} from ${request.remoteAddress ?? '?'} path ${request.path}`);
+    ws.on('message', (data, isBinary) => {
+      if (verbose) log(`message ${id} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
+      if (mode === 'echo') ws.send(data);
+      else wss.broadcast(data, { binary: isBinary });
+    });
+    ws.on('close', (code, reason) => log(`close ${id} ${code} ${JSON.stringify(reason)}`));
+  });
+  wss.on('rejected', (status, reason) => {
+    if (verbose) log(`rejected ${status} ${reason}`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, values.host as string, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    fail(`cannot listen on ${String(values.host)}:${port}: ${error.code ?? error.message}`, 1);
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(`listening on ${tls ? 'wss' : 'ws'}://${host}:${address.port}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
+    httpServer.close();
+    httpServer.closeAllConnections();
+    void wss.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function connectCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    header: { type: 'string', short: 'H', multiple: true },
+    subprotocol: { type: 'string', multiple: true },
+    binary: { type: 'boolean', default: false },
+    echo: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    insecure: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    process.stdout.write(CONNECT_HELP);
+    return;
+  }
+  if (positionals.length !== 1) throw new UsageError('connect needs exactly one URL (ws://host:port/path)');
+  const headers: Record<string, string[]> = {};
+  for (const header of (values.header as string[] | undefined) ?? []) {
+    const colon = header.indexOf(':');
+    if (colon <= 0) throw new UsageError(`-H expects "Name: value", got "${header}"`);
+    const name = header.slice(0, colon).trim();
+    (headers[name] ??= []).push(header.slice(colon + 1).trim());
+  }
+  const options: ConnectOptions = { headers };
+  const protocols = values.subprotocol as string[] | undefined;
+  if (protocols !== undefined) options.protocols = protocols;
+  if (values.timeout !== undefined) {
+    const timeout = Number(values.timeout);
+    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout must be a positive number of ms');
+    options.handshakeTimeout = timeout;
+  }
+  if (values.insecure) options.tls = { rejectUnauthorized: false };
+  // Echo mode relays whatever the peer sends, so allow what the server side allows by default.
+  let ws: WebSocket;
+  try {
+    ws = await connect(positionals[0]!, options);
+  } catch (error) {
+    const err = error as WebSocketError;
+    fail(err.code === 'WSF_ERR_INVALID_URL' ? err.message : `${err.message}`, err.code === 'WSF_ERR_INVALID_URL' ? 2 : 1);
+  }
+  const echo = values.echo as boolean;
+  const verbose = values.verbose as boolean;
+  const binary = values.binary as boolean;
+  ws.on('message', (data, isBinary) => {
+    if (echo) {
+      ws.send(data);
+      if (!verbose) return;
+    }
+    if (isBinary) {
+      const bytes = data as Buffer;
+      const shown = bytes.subarray(0, 256).toString('hex');
+      process.stdout.write(`[binary ${bytes.length} bytes] ${shown}${bytes.length > 256 ? '…' : ''}\n`);
+    } else {
+      process.stdout.write(`${data as string}\n`);
+    }
+  });
+  ws.on('close', (code, reason) => {
+    const normal = code === 1000 || code === 1001;
+    process.stderr.write(`closed: ${code}${reason ? ` ${JSON.stringify(reason)}` : ''}\n`);
+    process.exit(normal ? 0 : 1);
+  });
+  if (!echo) {
+    const lines = createInterface({ input: process.stdin, terminal: false });
+    lines.on('line', (line) => {
+      if (ws.readyState !== ReadyState.OPEN) return;
+      ws.send(binary ? Buffer.from(line, 'utf8') : line);
+    });
+    lines.on('close', () => {
+      if (ws.readyState === ReadyState.OPEN) ws.close(1000);
+    });
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'serve') await serve(rest);
+    else if (command === 'connect') await connectCommand(rest);
+    else if (command === undefined || command === '--help' || command === '-h' || command === 'help') process.stdout.write(MAIN_HELP);
+    else throw new UsageError(`unknown command "${command}" (try: wsforge --help)`);
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message} (see --help)`, 2);
+    fail((error as Error).message, 1);
+  }
+}
+
+void main(process.argv.slice(2));
