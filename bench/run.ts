@@ -1,0 +1,588 @@
+// `npm run bench`: wsforge vs ws vs the thinnest JS echo, driven by a C epoll load generator.
+//
+// Each server runs pinned to CPU 0 and the loadgen to CPU 1; servers are interleaved within each repetition
+// (and their order rotates between repetitions) so slow drifts of a shared machine hit all of them alike.
+// See bench/README.md for the workloads, the pacing schemes and how to read the results.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { ManagedProcess, hardFileLimit, readCpuSeconds, readStatusKiB, sleep } from './proc.js';
+import {
+  SERVER_NAMES,
+  type Headroom,
+  type MetricSpec,
+  type ReportInput,
+  type RunRecord,
+  type ServerName,
+  type WorkloadSummary,
+  renderMarkdown,
+  renderSvg,
+  summarize,
+} from './report.js';
+
+// build/bench/run.js -> repository root
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+const LOADGEN = join(BENCH, 'bin', 'loadgen');
+const RESULTS = join(BENCH, 'results');
+const RAW = join(RESULTS, 'raw');
+const HOST = '127.0.0.1';
+
+const usage = (workloads: readonly string[]): string => `usage: node build/bench/run.js [options]
+
+  --workload a,b     workloads to run (default: all but deflate-memory, which joins when wsforge
+                     negotiates permessage-deflate):
+                     ${workloads.join(', ')}
+  --server a,b       servers: wsforge, ws, thin (default: all available)
+  --reps N           repetitions (default 3)
+  --duration S       measured seconds per run (default 5)
+  --warmup S         warmup seconds per run (default 1)
+  --quick            smoke run: every workload once with tiny durations and counts
+                     (writes bench/results/quick.md/.svg, not latest.md)
+  --idle-conns N     idle-memory connections (default 19500)
+  --deflate-conns N  deflate-memory connections (default 10000)
+  --receivers N      broadcast receivers (default 1000)
+  --no-headroom      skip the loadgen headroom check
+  --help
+`;
+
+type ServerMode = 'echo' | 'broadcast';
+
+interface Settings {
+  quick: boolean;
+  reps: number;
+  duration: number;
+  warmup: number;
+  idleConns: number;
+  deflateConns: number;
+  receivers: number;
+  settleMs: number;
+}
+
+interface WorkloadDef {
+  name: string;
+  description: (s: Settings) => string;
+  serverMode: ServerMode;
+  deflate: boolean;
+  /** servers that can take part (thin has no permessage-deflate) */
+  servers: readonly ServerName[];
+  metric: MetricSpec;
+  kind: 'load' | 'memory';
+  loadgenArgs: (s: Settings) => string[];
+  /** primary value from the loadgen JSON (load workloads) */
+  value?: (j: LoadgenJson) => number;
+  connections?: (s: Settings) => number;
+}
+
+type LoadgenJson = Record<string, unknown> & { ok: boolean; error?: string };
+
+function num(j: LoadgenJson, key: string): number {
+  const v = j[key];
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+function latency(j: LoadgenJson): { p50?: number; p99?: number } {
+  const l = j.latency_us as { p50?: number; p99?: number; count?: number } | undefined;
+  if (l === undefined || !l.count) return {};
+  return { p50: l.p50, p99: l.p99 };
+}
+
+/** A permessage-deflate message for the deflate-memory workload, compressed like a client would. */
+function deflateMessage(): { hex: string; size: number } {
+  // 4 KiB of JSON-ish text: above ws's default 1 KiB compression threshold, so the server compresses its
+  // reply too and both zlib streams (inflate and deflate) of the connection come to life.
+  const items: string[] = [];
+  for (let i = 0; items.join(',').length < 4000; i++) {
+    items.push(`{"id":${i},"user":"user-${i % 37}","text":"the quick brown fox jumps over the lazy dog","n":${(i * 7919) % 1000}}`);
+  }
+  const text = `[${items.join(',')}]`.slice(0, 4096);
+  // RFC 7692 §7.2.1: compress with a sync flush and drop the trailing 00 00 ff ff
+  const raw = deflateRawSync(Buffer.from(text), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  return { hex: raw.subarray(0, raw.length - 4).toString('hex'), size: text.length };
+}
+
+const DEFLATE_OFFER = 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits';
+
+const WORKLOADS: readonly WorkloadDef[] = [
+  {
+    name: 'echo-small-pipelined',
+    description: () => '100 connections, 32 B text messages, 16 in flight per connection (pipelined); messages echoed per second',
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'msg/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: () => ['--mode', 'echo', '--conns', '100', '--size', '32', '--text', '--inflight', '16'],
+    value: (j) => num(j, 'msgs_per_s'),
+  },
+  {
+    name: 'echo-small',
+    description: () => '100 connections, 32 B text messages, 1 in flight per connection; messages echoed per second',
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'msg/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: () => ['--mode', 'echo', '--conns', '100', '--size', '32', '--text', '--inflight', '1'],
+    value: (j) => num(j, 'msgs_per_s'),
+  },
+  {
+    name: 'echo-16k',
+    description: () => '10 connections, 16 KiB binary messages, 4 in flight per connection; payload MiB echoed per second',
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'MiB/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: () => ['--mode', 'echo', '--conns', '10', '--size', '16384', '--binary', '--inflight', '4'],
+    value: (j) => num(j, 'mib_per_s'),
+  },
+  {
+    name: 'echo-1m',
+    description: () => '4 connections, 1 MiB binary messages, 1 in flight per connection; payload MiB echoed per second',
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'MiB/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: () => ['--mode', 'echo', '--conns', '4', '--size', '1048576', '--binary', '--inflight', '1'],
+    value: (j) => num(j, 'mib_per_s'),
+  },
+  {
+    name: 'connect',
+    description: () =>
+      '50 handshakes in flight: connect, send the upgrade request, read the 101 to the end of its headers, close the TCP connection (FIN, no close frame), repeat; handshakes per second',
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'handshakes/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: () => ['--mode', 'connect', '--concurrency', '50'],
+    value: (j) => num(j, 'handshakes_per_s'),
+  },
+  {
+    name: 'idle-memory',
+    description: (s) =>
+      `server RSS growth per open idle connection: VmRSS before opening ${s.idleConns} connections and after all are open and settled, divided by ${s.idleConns}`,
+    serverMode: 'echo',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'KiB/conn', higherIsBetter: false },
+    kind: 'memory',
+    loadgenArgs: (s) => ['--mode', 'idle', '--conns', String(s.idleConns)],
+    connections: (s) => s.idleConns,
+  },
+  {
+    name: 'broadcast',
+    description: (s) =>
+      `${s.receivers} receivers + 1 publisher, 32 B text; every message goes to every client; at most 4 messages outstanding at the slowest receiver; receiver deliveries per second`,
+    serverMode: 'broadcast',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'deliveries/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: (s) => ['--mode', 'broadcast', '--conns', String(s.receivers), '--size', '32', '--text', '--inflight', '4'],
+    value: (j) => num(j, 'deliveries_per_s'),
+  },
+  {
+    name: 'deflate-memory',
+    description: (s) =>
+      `server RSS growth per connection with permessage-deflate negotiated (default server settings, client offers client_max_window_bits) after each of ${s.deflateConns} connections exchanged one compressed 4 KiB text message`,
+    serverMode: 'echo',
+    deflate: true,
+    servers: ['wsforge', 'ws'],
+    metric: { unit: 'KiB/conn', higherIsBetter: false },
+    kind: 'memory',
+    loadgenArgs: (s) => {
+      const m = deflateMessage();
+      return ['--mode', 'idle', '--conns', String(s.deflateConns), '--text', '--rsv1', '--msg-hex', m.hex, '--header', DEFLATE_OFFER];
+    },
+    connections: (s) => s.deflateConns,
+  },
+];
+
+const SERVER_SCRIPTS: Record<ServerName, string> = {
+  wsforge: join(BENCH, 'servers', 'wsforge-server.mjs'),
+  ws: join(BENCH, 'servers', 'ws-server.mjs'),
+  thin: join(BENCH, 'servers', 'thin-echo.mjs'),
+};
+
+function serverUnavailable(server: ServerName): string | null {
+  if (server === 'wsforge' && !existsSync(join(ROOT, 'dist', 'index.js'))) return 'dist/index.js is missing (npm run build)';
+  if (server === 'ws' && !existsSync(join(ROOT, 'node_modules', 'ws', 'package.json'))) return 'node_modules/ws is missing (npm install)';
+  return null;
+}
+
+let pinned = true;
+
+function pinnedCommand(cpu: number, command: string, args: readonly string[]): [string, string[]] {
+  return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
+}
+
+function startServer(server: ServerName, mode: ServerMode, deflate: boolean): ManagedProcess {
+  const nodeArgs = [SERVER_SCRIPTS[server], '--host', HOST, '--port', '0', '--mode', mode];
+  if (deflate) nodeArgs.push('--deflate');
+  const quoted = [process.execPath, ...nodeArgs].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // raise the server's soft open-file limit to the hard limit; exec keeps the PID (taskset and sh exec too),
+  // so the PID we hold is node's
+  const [cmd, args] = pinnedCommand(0, 'sh', ['-c', `ulimit -n "$(ulimit -Hn)" && exec ${quoted}`]);
+  return new ManagedProcess(cmd, args, { cwd: ROOT });
+}
+
+async function waitListening(server: ManagedProcess): Promise<number> {
+  const line = await server.waitForLine((l) => l.startsWith('listening on ws://'), 15000, 'server start');
+  const m = /:(\d+)\s*$/.exec(line);
+  if (m === null) throw new Error(`cannot parse the port from "${line}"`);
+  return Number(m[1]);
+}
+
+function parseJsonLine(p: ManagedProcess): LoadgenJson | null {
+  for (let i = p.lines.length - 1; i >= 0; i--) {
+    const line = p.lines[i]!.trim();
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as LoadgenJson;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+interface RunContext {
+  settings: Settings;
+  stamp: string;
+}
+
+async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, rep: number): Promise<RunRecord> {
+  const s = ctx.settings;
+  const lgArgs = [...w.loadgenArgs(s), '--duration', String(s.duration), '--warmup', String(s.warmup)];
+  const record: RunRecord = { workload: w.name, server: serverName, rep, ok: false, loadgenArgs: lgArgs };
+  let server: ManagedProcess | undefined;
+  let loadgen: ManagedProcess | undefined;
+  try {
+    server = startServer(serverName, w.serverMode, w.deflate);
+    const port = await waitListening(server);
+    const srv = server;
+    const fullArgs = ['--host', HOST, '--port', String(port), ...lgArgs];
+    record.loadgenArgs = fullArgs;
+    let rssBefore: number | null = null;
+    if (w.kind === 'memory') {
+      await sleep(s.settleMs);
+      rssBefore = readStatusKiB(srv.pid, 'VmRSS');
+    }
+    const [cmd, args] = pinnedCommand(1, LOADGEN, fullArgs);
+    const lg = new ManagedProcess(cmd, args, { cwd: ROOT });
+    loadgen = lg;
+    let cpu0: number | null = null;
+    let t0 = 0n;
+    lg.onLine((line) => {
+      // sampled synchronously as the loadgen announces its measured window
+      if (line === 'MEASURE start') {
+        cpu0 = readCpuSeconds(srv.pid);
+        t0 = process.hrtime.bigint();
+      } else if (line === 'MEASURE end' && cpu0 !== null) {
+        const cpu1 = readCpuSeconds(srv.pid);
+        const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+        if (cpu1 !== null && dt > 0) record.serverCpu = (cpu1 - cpu0) / dt;
+      }
+    });
+    const timeoutMs = (s.warmup + s.duration + 150) * 1000;
+    if (w.kind === 'memory') {
+      const n = w.connections!(s);
+      await lg.waitForLine((l) => l.startsWith('READY '), 130000, 'loadgen opening connections');
+      // settle, read twice, keep the later reading
+      await sleep(s.settleMs);
+      const rss1 = readStatusKiB(srv.pid, 'VmRSS');
+      await sleep(s.settleMs);
+      const rss2 = readStatusKiB(srv.pid, 'VmRSS');
+      record.serverRssKiB = rss2 ?? undefined;
+      lg.writeLine('close');
+      if (!(await lg.waitExit(60000))) throw new Error('loadgen did not exit after the idle hold');
+      if (rssBefore === null || rss2 === null) throw new Error('server exited during the measurement');
+      record.value = (rss2 - rssBefore) / n;
+      record.extra = { rssBeforeKiB: rssBefore, rssFirstKiB: rss1 ?? -1, rssAfterKiB: rss2, connections: n };
+    } else if (!(await lg.waitExit(timeoutMs))) {
+      lg.kill('SIGKILL');
+      throw new Error(`loadgen still running after ${timeoutMs / 1000} s; killed`);
+    }
+    const json = parseJsonLine(lg);
+    if (json === null) throw new Error(`loadgen printed no result (${lg.describeExit()}) ${lg.stderrTail()}`);
+    record.loadgen = json;
+    if (!json.ok || lg.exitCode !== 0) throw new Error(`loadgen: ${json.error ?? lg.describeExit()} ${lg.stderrTail()}`);
+    if (w.kind === 'load') {
+      record.value = w.value!(json);
+      const l = latency(json);
+      if (l.p50 !== undefined) record.latencyP50Us = l.p50;
+      if (l.p99 !== undefined) record.latencyP99Us = l.p99;
+      record.loadgenCpu = num(json, 'loadgen_cpu');
+      record.loadgenCpuUser = num(json, 'loadgen_cpu_user');
+      record.serverRssKiB = readStatusKiB(srv.pid, 'VmRSS') ?? undefined;
+      if (!(record.value > 0)) throw new Error('no progress during the measured window');
+    } else {
+      const n = w.connections!(s);
+      if (num(json, 'opened') !== n) throw new Error(`only ${num(json, 'opened')} of ${n} connections opened`);
+      if (w.deflate && num(json, 'ext_negotiated') !== n) {
+        throw new Error(`permessage-deflate negotiated on ${num(json, 'ext_negotiated')} of ${n} connections`);
+      }
+    }
+    if (!srv.running) throw new Error(`server exited during the run (${srv.describeExit()}) ${srv.stderrTail()}`);
+    record.ok = true;
+  } catch (err) {
+    record.ok = false;
+    record.error = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  } finally {
+    if (loadgen !== undefined) await loadgen.stop(2000);
+    if (server !== undefined) {
+      if (!record.ok && server.stderr.trim() !== '') record.extra = { ...record.extra, serverStderr: server.stderr.slice(-2000) };
+      await server.stop(3000);
+    }
+  }
+  mkdirSync(RAW, { recursive: true });
+  writeFileSync(
+    join(RAW, `${ctx.stamp}-${w.name}-${serverName}-r${rep}.json`),
+    `${JSON.stringify({ ...record, settings: ctx.settings }, null, 2)}\n`,
+  );
+  return record;
+}
+
+/** Whether wsforge negotiates permessage-deflate and answers a compressed message (one connection). */
+async function probeWsforgeDeflate(ctx: RunContext): Promise<boolean> {
+  const def = WORKLOADS.find((w) => w.name === 'deflate-memory')!;
+  const probe: WorkloadDef = { ...def, name: 'deflate-probe', connections: () => 1 };
+  const settings = { ...ctx.settings, deflateConns: 1, settleMs: 50 };
+  const r = await runOnce({ ...ctx, settings }, { ...probe, loadgenArgs: () => [...def.loadgenArgs(settings), '--setup-timeout', '10'] }, 'wsforge', 0);
+  return r.ok;
+}
+
+function buildLoadgen(): void {
+  mkdirSync(join(BENCH, 'bin'), { recursive: true });
+  const r = spawnSync('cc', ['-O2', '-o', LOADGEN, join(BENCH, 'loadgen.c')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr ?? '');
+    throw new Error('building the loadgen failed (cc -O2 -o bench/bin/loadgen bench/loadgen.c)');
+  }
+}
+
+function machineInfo(): ReportInput['machine'] {
+  let cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m !== null) cpu = m[1]!.trim();
+  } catch {
+    // keep os.cpus()
+  }
+  return {
+    cpu,
+    cores: os.cpus().length,
+    kernel: os.release(),
+    node: process.version,
+    host: os.hostname(),
+    loadStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadEnd: '',
+  };
+}
+
+function hostish(): string {
+  return os.hostname().toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'host';
+}
+
+function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new Error(`unknown ${what} "${item}" (known: ${allowed.join(', ')})`);
+  }
+  return items as T[];
+}
+
+function positive(value: string | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what} needs a positive number`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      workload: { type: 'string' },
+      server: { type: 'string' },
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'idle-conns': { type: 'string' },
+      'deflate-conns': { type: 'string' },
+      receivers: { type: 'string' },
+      'no-headroom': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const workloadNames = WORKLOADS.map((w) => w.name);
+  if (values.help) {
+    process.stdout.write(usage(workloadNames));
+    return 0;
+  }
+  const quick = values.quick === true;
+  const fileLimit = hardFileLimit();
+  const settings: Settings = {
+    quick,
+    reps: Math.round(positive(values.reps, quick ? 1 : 3, 'reps')),
+    duration: positive(values.duration, quick ? 1 : 5, 'duration'),
+    warmup: values.warmup !== undefined ? Number(values.warmup) : quick ? 0.3 : 1,
+    idleConns: Math.round(positive(values['idle-conns'], quick ? 2000 : 19500, 'idle-conns')),
+    deflateConns: Math.round(positive(values['deflate-conns'], quick ? 500 : 10000, 'deflate-conns')),
+    receivers: Math.round(positive(values.receivers, quick ? 200 : 1000, 'receivers')),
+    settleMs: quick ? 300 : 1000,
+  };
+  if (!(settings.warmup >= 0)) throw new Error('--warmup needs a number >= 0');
+  const notes: string[] = [];
+  for (const key of ['idleConns', 'deflateConns'] as const) {
+    // both the server and the loadgen hold one fd per connection, each under the hard limit
+    const cap = fileLimit - 200;
+    if (settings[key] > cap) {
+      notes.push(`${key} lowered from ${settings[key]} to ${cap} (open-file hard limit ${fileLimit})`);
+      settings[key] = cap;
+    }
+  }
+
+  const requestedServers = parseList(values.server, SERVER_NAMES, 'server');
+  const serverNotes: string[] = [];
+  const servers: ServerName[] = [];
+  for (const s of requestedServers ?? SERVER_NAMES) {
+    const why = serverUnavailable(s);
+    if (why === null) servers.push(s);
+    else serverNotes.push(`${s} skipped: ${why}`);
+  }
+  if (servers.length === 0) throw new Error(`no server available: ${serverNotes.join('; ')}`);
+
+  if (os.cpus().length < 2 || spawnSync('taskset', ['-c', '0', 'true']).status !== 0) {
+    pinned = false;
+    notes.push('server and loadgen are not pinned: taskset is missing or there is only one CPU');
+  }
+
+  buildLoadgen();
+  const started = Date.now();
+  const date = new Date();
+  const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ctx: RunContext = { settings, stamp };
+  const machine = machineInfo();
+  const log = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
+
+  let selected = parseList(values.workload, workloadNames, 'workload');
+  if (selected === undefined) {
+    selected = workloadNames.filter((n) => n !== 'deflate-memory');
+    if (servers.includes('wsforge')) {
+      if (await probeWsforgeDeflate(ctx)) selected.push('deflate-memory');
+      else notes.push('deflate-memory not in the default set: wsforge did not negotiate permessage-deflate (run it with --workload deflate-memory)');
+    }
+  }
+  log(
+    `bench: servers ${servers.join(', ')}; workloads ${selected.join(', ')}; ${settings.reps} rep(s), ` +
+      `${settings.warmup}+${settings.duration} s per run${pinned ? ', server on CPU 0, loadgen on CPU 1' : ''}`,
+  );
+  for (const note of [...serverNotes, ...notes]) log(`bench: ${note}`);
+
+  const records: RunRecord[] = [];
+  const summaries: WorkloadSummary[] = [];
+  for (const name of selected) {
+    const w = WORKLOADS.find((x) => x.name === name)!;
+    const mine = servers.filter((s) => w.servers.includes(s));
+    const recs: RunRecord[] = [];
+    for (let rep = 1; rep <= settings.reps; rep++) {
+      // interleave servers within a repetition; rotate the order between repetitions
+      const shift = (rep - 1) % Math.max(1, mine.length);
+      const order = [...mine.slice(shift), ...mine.slice(0, shift)];
+      for (const server of order) {
+        const r = await runOnce(ctx, w, server, rep);
+        recs.push(r);
+        const value = r.ok ? `${r.value!.toFixed(w.metric.unit === 'KiB/conn' ? 2 : 1)} ${w.metric.unit}` : `FAILED: ${r.error}`;
+        const cpu = r.serverCpu !== undefined ? ` (server ${(r.serverCpu * 100).toFixed(0)}%, loadgen ${((r.loadgenCpu ?? 0) * 100).toFixed(0)}%)` : '';
+        log(`  ${w.name.padEnd(21)} rep ${rep} ${server.padEnd(8)} ${value}${r.ok ? cpu : ''}`);
+      }
+    }
+    records.push(...recs);
+    summaries.push(summarize(w.name, w.description(settings), w.metric, recs));
+  }
+
+  // headroom: the loadgen's CPU while it saturates the fastest server
+  let headroom: Headroom | null = null;
+  const thinPipelined = records.filter((r) => r.workload === 'echo-small-pipelined' && r.server === 'thin' && r.ok);
+  if (thinPipelined.length === 0 && !values['no-headroom']) {
+    const w = WORKLOADS.find((x) => x.name === 'echo-small-pipelined')!;
+    const r = await runOnce(ctx, w, 'thin', 0);
+    log(`  headroom check (thin, echo-small-pipelined): ${r.ok ? `${r.value!.toFixed(0)} msg/s` : `FAILED: ${r.error}`}`);
+    if (r.ok) thinPipelined.push(r);
+  }
+  if (thinPipelined.length > 0) {
+    const best = [...thinPipelined].sort((a, b) => (a.loadgenCpu ?? 0) - (b.loadgenCpu ?? 0))[thinPipelined.length >> 1]!;
+    headroom = {
+      loadgenCpu: best.loadgenCpu ?? Number.NaN,
+      loadgenCpuUser: best.loadgenCpuUser ?? Number.NaN,
+      serverCpu: best.serverCpu ?? Number.NaN,
+      msgsPerS: best.value ?? Number.NaN,
+      source: 'thin echo-small-pipelined',
+    };
+    log(
+      `bench: headroom: loadgen ${(headroom.loadgenCpu * 100).toFixed(0)}% of CPU 1 (user ${(headroom.loadgenCpuUser * 100).toFixed(0)}%), ` +
+        `server ${(headroom.serverCpu * 100).toFixed(0)}% of CPU 0`,
+    );
+  }
+
+  machine.loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const input: ReportInput = {
+    date,
+    quick,
+    reps: settings.reps,
+    duration: settings.duration,
+    warmup: settings.warmup,
+    pinned,
+    machine,
+    servers,
+    serverNotes,
+    workloads: summaries,
+    headroom,
+    notes,
+    elapsedS: (Date.now() - started) / 1000,
+    command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+  };
+  const md = renderMarkdown(input);
+  const svg = renderSvg(input);
+  mkdirSync(RAW, { recursive: true });
+  const written: string[] = [];
+  const write = (path: string, text: string): void => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    written.push(relative(ROOT, path));
+  };
+  if (quick) {
+    write(join(RESULTS, 'quick.md'), md);
+    write(join(RESULTS, 'quick.svg'), svg);
+  } else {
+    write(join(RESULTS, `${date.toISOString().slice(0, 10)}-${hostish()}.md`), md);
+    write(join(RESULTS, 'latest.md'), md);
+    write(join(RESULTS, 'latest.svg'), svg);
+  }
+  write(join(RAW, `${stamp}-summary.json`), `${JSON.stringify({ input, records }, null, 2)}\n`);
+  log('');
+  log(md);
+  log(`bench: wrote ${written.join(', ')}`);
+  return records.some((r) => !r.ok) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,51 @@
+// wsforge echo / broadcast server for the benchmark, written against the public API (docs/API.md) and the
+// compiled package in dist/ (run `npm run build` first).
+//
+// usage: node wsforge-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate]
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '0' },
+    mode: { type: 'string', default: 'echo' },
+    deflate: { type: 'boolean', default: false },
+  },
+});
+if (args.mode !== 'echo' && args.mode !== 'broadcast') throw new Error(`unknown --mode ${args.mode}`);
+
+const entry = new URL('../../dist/index.js', import.meta.url);
+if (!existsSync(entry)) {
+  console.error('wsforge-server: dist/index.js not found; run `npm run build` first');
+  process.exit(3);
+}
+const { WebSocketServer } = await import(entry.href);
+
+const wss = new WebSocketServer(args.deflate ? { perMessageDeflate: true } : {});
+const frameOnce = typeof wss.broadcast === 'function';
+console.error(
+  `wsforge-server: permessage-deflate ${args.deflate ? 'on' : 'off'}` +
+    (args.mode === 'broadcast' ? `; broadcast via ${frameOnce ? 'wss.broadcast()' : 'a loop over wss.clients'}` : ''),
+);
+
+if (args.mode === 'echo') {
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    // text arrives as string, binary as Buffer, so send() preserves the type
+    ws.on('message', (data) => ws.send(data));
+  });
+} else {
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data) => {
+      if (frameOnce) wss.broadcast(data);
+      else for (const client of wss.clients) client.send(data);
+    });
+  });
+}
+
+const { port } = await wss.listen({ port: Number(args.port), host: args.host });
+console.log(`listening on ws://${args.host}:${port}`);
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
