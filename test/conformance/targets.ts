@@ -1,0 +1,388 @@
+// The implementations under test. A target is started once per suite run and opens one connection per case:
+// - a server target is a process serving WebSocket echo (wsforge's CLI, or the ws peer); the driver connects;
+// - a client target connects to the driver's fuzzing server and echoes every message, either in this process
+//   (the library) or as a process spawned per case (the CLI).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { clientHandshake, checkUpgradeRequest, normaliseExtensions, writeUpgradeResponse } from './handshake.js';
+import { FuzzingServer } from './fuzzing-server.js';
+import { Wire, negotiatedExtensions } from './wire.js';
+import { WS_LIMITS } from './peers/ws-limits.js';
+import type { Case, Side } from './types.js';
+
+/** Repository root (this file is build/test/conformance/targets.js once compiled). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const WSFORGE_CLI = `${ROOT}dist/cli/main.js`;
+const WSFORGE_LIB = `${ROOT}build/src/index.js`;
+const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
+
+export interface OpenedCase {
+  wire: Wire;
+  /** Tears the connection (and the client under test) down; returns notes for the report. */
+  cleanup(): Promise<string[]>;
+}
+
+export interface TargetSession {
+  name: string;
+  side: Side;
+  describe: string;
+  /** Opens the connection for one case, handshake done. Throws with a message on failure. */
+  open(kase: Case, timeoutMs: number): Promise<OpenedCase>;
+  /** Notes about the target as a whole (e.g. the server process died), for every failure report. */
+  health(): string | null;
+  stop(): Promise<void>;
+}
+
+export interface TargetDefinition {
+  name: string;
+  side: Side;
+  describe: string;
+  /** Why the target cannot run here (e.g. not built), or null. */
+  unavailable(): string | null;
+  start(): Promise<TargetSession>;
+}
+
+// ---------------------------------------------------------------------------------------------- processes
+
+const TAIL = 4000;
+
+/** A child process we started, with bounded output capture and a bounded stop (by its PID only). */
+class Child {
+  readonly proc: ChildProcess;
+  out = '';
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly exited: Promise<void>;
+
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+    const keep = (d: Buffer): void => {
+      this.out = (this.out + d.toString('utf8')).slice(-TAIL);
+    };
+    this.proc.stdout!.on('data', keep);
+    this.proc.stderr!.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+      });
+      this.proc.on('error', (err) => {
+        this.out += `\nspawn error: ${err.message}`;
+        this.exit ??= { code: null, signal: null };
+        resolve();
+      });
+    });
+  }
+
+  /** Waits up to `graceMs` for a voluntary exit, then SIGTERM, then SIGKILL. Returns true if it exited by itself. */
+  async stop(graceMs: number): Promise<boolean> {
+    if (this.exit !== null) return true;
+    const timeout = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+    await Promise.race([this.exited, timeout(graceMs)]);
+    if (this.exit !== null) return true;
+    this.proc.kill('SIGTERM');
+    await Promise.race([this.exited, timeout(2000)]);
+    if (this.exit === null) {
+      this.proc.kill('SIGKILL');
+      await Promise.race([this.exited, timeout(2000)]);
+    }
+    return false;
+  }
+
+  describeExit(): string {
+    if (this.exit === null) return 'still running';
+    return this.exit.signal !== null ? `killed by ${this.exit.signal}` : `exit code ${this.exit.code}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- servers
+
+/** A server process that prints `listening on ws://HOST:PORT` when ready. */
+function serverTarget(name: string, describe: string, args: string[], needs: string[]): TargetDefinition {
+  return {
+    name,
+    side: 'server',
+    describe,
+    unavailable: () => {
+      const missing = needs.filter((p) => !existsSync(p));
+      return missing.length > 0 ? `not built: ${missing.join(', ')} missing (run npm run build / build:test)` : null;
+    },
+    async start() {
+      const child = new Child(args);
+      const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`${describe}: no "listening on ws://HOST:PORT" within 15 s; output: ${child.out}`));
+        }, 15000);
+        const onData = (): void => {
+          const m = /listening on ws:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/.exec(child.out);
+          if (m !== null) {
+            cleanup();
+            resolve({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+          }
+        };
+        const onExit = (): void => {
+          cleanup();
+          reject(new Error(`${describe}: exited (${child.describeExit()}) before listening; output: ${child.out}`));
+        };
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          child.proc.stdout!.off('data', onData);
+          child.proc.off('exit', onExit);
+        };
+        child.proc.stdout!.on('data', onData);
+        child.proc.on('exit', onExit);
+        onData();
+      }).catch(async (err: unknown) => {
+        await child.stop(0);
+        throw err;
+      });
+      return {
+        name,
+        side: 'server',
+        describe: `${describe} at ${host}:${port}`,
+        health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output tail: ${child.out.slice(-600)}` : null),
+        async open(kase, timeoutMs) {
+          const socket = await connectTcp(host, port, timeoutMs);
+          try {
+            const offer = kase.handshake?.offerExtensions;
+            const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
+            const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
+            if (expected !== undefined) {
+              const got = hs.extensions === null ? null : normaliseExtensions(hs.extensions);
+              const want = expected === null ? null : normaliseExtensions(expected);
+              if (got !== want) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)}, expected ${JSON.stringify(expected)}`);
+            }
+            const wire = new Wire(socket, 'client', negotiatedExtensions(hs.extensions, 'client'), hs.rest);
+            return {
+              wire,
+              async cleanup() {
+                wire.destroy();
+                return [];
+              },
+            };
+          } catch (err) {
+            socket.destroy();
+            throw err;
+          }
+        },
+        async stop() {
+          await child.stop(0);
+        },
+      };
+    },
+  };
+}
+
+function connectTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port, allowHalfOpen: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`TCP connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new Error(`TCP connect to ${host}:${port}: ${err.message}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- clients
+
+/** How a client under test is started for one case; returns a stopper that returns notes. */
+type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<string[]>; early(): string | null };
+
+function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
+  return {
+    name,
+    side: 'client',
+    describe,
+    unavailable: () => {
+      const missing = needs.filter((p) => !existsSync(p));
+      return missing.length > 0 ? `not built: ${missing.join(', ')} missing (run npm run build / build:test)` : null;
+    },
+    async start() {
+      const launch = await launcherFactory();
+      const fuzz = new FuzzingServer();
+      await fuzz.start();
+      return {
+        name,
+        side: 'client',
+        describe: `${describe} against the fuzzing server on port ${fuzz.port}`,
+        health: () => null,
+        async open(kase, timeoutMs) {
+          const path = `/case/${kase.id}`;
+          const accepted = fuzz.accept(path, timeoutMs);
+          const client = launch(fuzz.urlFor(path), kase);
+          const incoming = await accepted;
+          if (incoming === null) {
+            fuzz.cancel(path);
+            const notes = await client.stop(false);
+            throw new Error(`the client under test did not open ${path} within ${timeoutMs} ms${client.early() ?? ''}; ${notes.join('; ')}`);
+          }
+          const { socket, head, rest } = incoming;
+          const problems = checkUpgradeRequest(head);
+          const hs = kase.handshake;
+          const offer = head.headers.get('sec-websocket-extensions') ?? null;
+          if (hs?.expectOffer !== undefined) {
+            if (hs.expectOffer === null ? offer !== null : offer === null || !hs.expectOffer.test(offer))
+              problems.push(`Sec-WebSocket-Extensions offer ${JSON.stringify(offer)} does not match ${String(hs.expectOffer)}`);
+          }
+          if (problems.length > 0) {
+            socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+            setTimeout(() => socket.destroy(), 500).unref();
+            const notes = await client.stop(true);
+            throw new Error(`handshake request: ${problems.join('; ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
+          }
+          writeUpgradeResponse(socket, head, hs?.answerExtensions);
+          const wire = new Wire(socket, 'server', negotiatedExtensions(hs?.answerExtensions ?? null, 'server'), rest);
+          return {
+            wire,
+            async cleanup() {
+              const notes = await client.stop(true);
+              wire.destroy();
+              return notes;
+            },
+          };
+        },
+        async stop() {
+          await fuzz.stop();
+        },
+      };
+    },
+  };
+}
+
+/** The minimal surface of a client connection the in-process targets use (wsforge's and ws's agree on it). */
+interface EchoingClient {
+  on(event: 'message', cb: (data: string | Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'error' | 'close', cb: (...args: unknown[]) => void): unknown;
+  send(data: string | Buffer, options?: { binary?: boolean }): unknown;
+  terminate?(): void;
+  close(code?: number): void;
+}
+
+/**
+ * An in-process client. `open` returns the connected client; it calls `attach` as soon as the client object
+ * exists (ws: right after construction; wsforge: when `await connect()` resolves, the documented usage), and
+ * `attach` installs the echo handler.
+ */
+function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingClient) => void) => Promise<EchoingClient>): ClientLauncher {
+  return (url, kase) => {
+    const notes: string[] = [];
+    let client: EchoingClient | null = null;
+    let closeInfo: string | null = null;
+    const attach = (c: EchoingClient): void => {
+      if (client !== null) return;
+      client = c;
+      c.on('error', (err) => {
+        if (notes.length < 5) notes.push(`client error event: ${(err as Error)?.message ?? String(err)}`);
+      });
+      c.on('close', (code, reason) => {
+        closeInfo = `client close event ${String(code)} ${JSON.stringify(String(reason ?? ''))}`;
+      });
+      c.on('message', (data, isBinary) => {
+        try {
+          c.send(data, { binary: isBinary });
+        } catch (err) {
+          if (notes.length < 5) notes.push(`send threw: ${(err as Error).message}`);
+        }
+      });
+    };
+    const opened = open(url, kase, attach).then(attach, (err: unknown) => {
+      notes.push(`connect rejected: ${(err as Error)?.message ?? String(err)}`);
+    });
+    return {
+      early: () => (notes.length > 0 ? ` (${notes.join('; ')})` : null),
+      async stop() {
+        await Promise.race([opened, new Promise((r) => setTimeout(r, 1000).unref())]);
+        // Give the client a moment to see the TCP close and report its close event.
+        await new Promise((r) => setTimeout(r, 20).unref());
+        if (closeInfo !== null) notes.push(closeInfo);
+        const c = client as EchoingClient | null;
+        if (c !== null) {
+          try {
+            if (typeof c.terminate === 'function') c.terminate();
+          } catch {
+            /* already closed */
+          }
+        }
+        return notes;
+      },
+    };
+  };
+}
+
+/** A client process spawned per case with the URL appended to `args`. */
+function processLauncher(args: string[]): ClientLauncher {
+  return (url) => {
+    const child = new Child([...args.map((a) => (a === '{url}' ? url : a))]);
+    return {
+      early: () => (child.exit !== null ? ` (client ${child.describeExit()}: ${child.out.slice(-300)})` : null),
+      async stop(connected: boolean) {
+        const byItself = await child.stop(connected ? 1500 : 0);
+        const notes = [`client process ${child.describeExit()}${byItself ? '' : ' (did not exit by itself)'}`];
+        if (child.out.trim() !== '') notes.push(`client output tail: ${JSON.stringify(child.out.slice(-300))}`);
+        return notes;
+      },
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- the list
+
+export const TARGETS: TargetDefinition[] = [
+  serverTarget('server', 'wsforge server (node dist/cli/main.js serve --mode echo)', [WSFORGE_CLI, 'serve', '--mode', 'echo', '--host', '127.0.0.1', '--port', '0'], [WSFORGE_CLI]),
+  clientTarget('client-lib', 'wsforge client library (connect() + echo)', [WSFORGE_LIB], async () => {
+    const lib = (await import(pathToFileURL(WSFORGE_LIB).href)) as {
+      connect(url: string, options?: Record<string, unknown>): Promise<EchoingClient>;
+    };
+    if (typeof lib.connect !== 'function') throw new Error(`${WSFORGE_LIB} exports no connect()`);
+    return inProcessLauncher((url, kase) => lib.connect(url, kase.handshake?.clientOptions));
+  }),
+  clientTarget('client-cli', 'wsforge client CLI (node dist/cli/main.js connect URL --echo)', [WSFORGE_CLI], async () =>
+    processLauncher([WSFORGE_CLI, 'connect', '{url}', '--echo']),
+  ),
+  // Reference peers built on the ws package, to validate the driver itself.
+  serverTarget('ws-server', 'ws echo server (peers/ws-echo-server.js)', [`${PEERS}ws-echo-server.js`, '--port', '0'], [`${PEERS}ws-echo-server.js`]),
+  clientTarget('ws-client-lib', 'ws client library (in process)', [], async () => {
+    const { WebSocket } = await import('ws');
+    return inProcessLauncher(
+      (url, kase, attach) =>
+        new Promise<EchoingClient>((resolve, reject) => {
+          const ws = new WebSocket(url, { ...WS_LIMITS, ...kase.handshake?.clientOptions });
+          attach(ws as unknown as EchoingClient);
+          ws.once('open', () => resolve(ws as unknown as EchoingClient));
+          ws.once('error', reject);
+        }),
+    );
+  }),
+  clientTarget('ws-client-cli', 'ws client process (peers/ws-echo-client.js)', [`${PEERS}ws-echo-client.js`], async () =>
+    processLauncher([`${PEERS}ws-echo-client.js`, '{url}']),
+  ),
+];
+
+export const DEFAULT_TARGETS = ['server', 'client-lib', 'client-cli'];
+
+/** Targets named in CONFORMANCE_TARGETS (comma-separated; "ws" = the three ws peers, "all" = all), else the wsforge ones. */
+export function selectTargets(spec: string | undefined): TargetDefinition[] {
+  const names = (spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const wanted = new Set<string>();
+  for (const n of names.length > 0 ? names : DEFAULT_TARGETS) {
+    if (n === 'all') TARGETS.forEach((t) => wanted.add(t.name));
+    else if (n === 'ws') ['ws-server', 'ws-client-lib', 'ws-client-cli'].forEach((t) => wanted.add(t));
+    else if (n === 'wsforge') DEFAULT_TARGETS.forEach((t) => wanted.add(t));
+    else wanted.add(n);
+  }
+  const unknown = [...wanted].filter((n) => !TARGETS.some((t) => t.name === n));
+  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}, ws, wsforge, all`);
+  return TARGETS.filter((t) => wanted.has(t.name));
+}
