@@ -28,3 +28,11 @@ export { CloseCode, ErrorCode, WebSocketError } from './protocol/errors.js';
 export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from './protocol/receiver.js';
 export { DEFAULT_MAX_HEADER_SIZE } from './protocol/handshake.js';
 export { Opcode, type Frame } from './protocol/frame.js';
+export {
+  clientPerMessageDeflate,
+  DEFAULT_DEFLATE_THRESHOLD,
+  DEFAULT_ZLIB_CONCURRENCY,
+  serverPerMessageDeflate,
+  type DeflateOffer,
+  type PerMessageDeflateOptions,
+} from './protocol/deflate.js';

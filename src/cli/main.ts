@@ -32,6 +32,7 @@ Options:
   --tls-cert <file>    PEM certificate: serve wss:// and https:// (needs --tls-key)
   --tls-key <file>     PEM private key
   --max-payload <n>    largest message in bytes (default 16 MiB)
+  --deflate            accept permessage-deflate (RFC 7692) with the memory-safe defaults
   --quiet              do not log connections and closes
   --verbose            also log every message
   -h, --help           show this help
@@ -53,6 +54,7 @@ Options:
                                  not read and messages are not printed
   --timeout <ms>                 handshake timeout (default 10000)
   --insecure                     accept any TLS certificate (wss:// to a self-signed server)
+  --deflate                      offer permessage-deflate (RFC 7692)
   -h, --help                     show this help
 
 Exit status: 0 when the connection closes normally (1000 or 1001), 1 when it fails or closes with
@@ -82,6 +84,7 @@ async function serve(args: string[]): Promise<void> {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'max-payload': { type: 'string' },
+    deflate: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -129,12 +132,15 @@ async function serve(args: string[]): Promise<void> {
     }
   }
   const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
-  const wss = new WebSocketServer(maxPayload === undefined ? {} : { maxPayload });
+  const wss = new WebSocketServer({
+    ...(maxPayload === undefined ? {} : { maxPayload }),
+    perMessageDeflate: values.deflate as boolean,
+  });
   wss.attach(httpServer);
   let nextId = 1;
   wss.on('connection', (ws, request) => {
     const id = nextId++;
-    log(`connection ${id} from ${request.remoteAddress ?? '?'} path ${request.path}`);
+    log(`connection ${id} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
     ws.on('message', (data, isBinary) => {
       if (verbose) log(`message ${id} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
       if (mode === 'echo') ws.send(data);
@@ -180,6 +186,7 @@ async function connectCommand(args: string[]): Promise<void> {
     echo: { type: 'boolean', default: false },
     timeout: { type: 'string' },
     insecure: { type: 'boolean', default: false },
+    deflate: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -204,6 +211,7 @@ async function connectCommand(args: string[]): Promise<void> {
     options.handshakeTimeout = timeout;
   }
   if (values.insecure) options.tls = { rejectUnauthorized: false };
+  if (values.deflate) options.perMessageDeflate = true;
   // Echo mode relays whatever the peer sends, so allow what the server side allows by default.
   let ws: WebSocket;
   try {

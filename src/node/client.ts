@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { ErrorCode, WebSocketError } from '../protocol/errors.js';
+import { clientPerMessageDeflate, type PerMessageDeflateOptions } from '../protocol/deflate.js';
 import { type ClientExtensionFactory, formatExtension, type MessageExtension } from '../protocol/extensions.js';
 import {
   buildClientRequest,
@@ -26,7 +27,9 @@ export interface ConnectOptions extends ConnectionOptions {
   maxHeaderSize?: number;
   /** TLS options for wss:// (ca, cert, rejectUnauthorized, servername...). */
   tls?: TlsConnectionOptions;
-  /** Per-message extensions to offer (permessage-deflate: see `perMessageDeflate`). */
+  /** Offer permessage-deflate (RFC 7692); `true` for the defaults. Default: off. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Other per-message extensions to offer. */
   extensions?: readonly ClientExtensionFactory[];
   /** Abort the connection attempt. */
   signal?: AbortSignal;
@@ -70,7 +73,13 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const key = generateKey();
   const protocols = options.protocols === undefined ? [] : typeof options.protocols === 'string' ? [options.protocols] : [...options.protocols];
-  const factories = options.extensions ?? [];
+  let factories: ClientExtensionFactory[];
+  try {
+    const deflate = options.perMessageDeflate;
+    factories = [...(deflate ? [clientPerMessageDeflate(deflate === true ? {} : deflate)] : []), ...(options.extensions ?? [])];
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const headers: Record<string, string | string[]> = { ...options.headers };
   if (options.origin !== undefined) headers['Origin'] = options.origin;
   let request: string;

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { CloseCode, ErrorCode, WebSocketError } from '../protocol/errors.js';
 import { type ExtensionParams, formatExtension, type MessageExtension, type ServerExtensionFactory } from '../protocol/extensions.js';
+import { type PerMessageDeflateOptions, serverPerMessageDeflate } from '../protocol/deflate.js';
 import { encodeFrameHeader, frameHeaderSize, Opcode } from '../protocol/frame.js';
 import {
   buildErrorResponse,
@@ -66,7 +67,13 @@ export interface ServerOptions extends ConnectionOptions {
   handleProtocols?: (offered: readonly string[], request: HandshakeRequest) => string | undefined;
   /** Decide on each handshake (authentication); may be async. */
   onHandshake?: (request: HandshakeRequest) => HandshakeDecision | Promise<HandshakeDecision>;
-  /** Per-message extensions offered to clients (permessage-deflate: see `perMessageDeflate`). */
+  /**
+   * Accept permessage-deflate (RFC 7692). `true` uses the memory-safe defaults (no context
+   * takeover either way, shared zlib contexts); see README "Compression" for the options.
+   * Default: off.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Other per-message extensions, tried in order (after permessage-deflate). */
   extensions?: readonly ServerExtensionFactory[];
   /** Time allowed for a client to send its whole handshake, ms; default 10000. Over it: 408. */
   handshakeTimeout?: number;
@@ -112,6 +119,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly maxHeaderSize: number;
   private readonly handshakeTimeout: number;
   private readonly maxConnections: number;
+  private readonly extensionFactories: readonly ServerExtensionFactory[];
   private server: NetServer | null = null;
   private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: UpgradeListener }> = [];
   private readonly pending = new Set<Duplex>();
@@ -126,6 +134,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.maxConnections = options.maxConnections ?? Infinity;
+    const deflate = options.perMessageDeflate;
+    this.extensionFactories = [
+      ...(deflate ? [serverPerMessageDeflate(deflate === true ? {} : deflate)] : []),
+      ...(options.extensions ?? []),
+    ];
   }
 
   /** Listen on raw TCP (or TLS): handshakes are parsed here, without node:http. */
@@ -372,9 +385,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
     // Extensions: the first factory that accepts an offer wins (one RSV1 extension at most).
     let extension: MessageExtension | null = null;
-    if (this.options.extensions !== undefined && upgrade.extensions.length > 0) {
+    if (this.extensionFactories.length > 0 && upgrade.extensions.length > 0) {
       try {
-        for (const factory of this.options.extensions) {
+        for (const factory of this.extensionFactories) {
           const offers = upgrade.extensions.filter((e) => e.name === factory.name);
           if (offers.length === 0) continue;
           extension = factory.accept(offers);

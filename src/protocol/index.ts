@@ -58,3 +58,12 @@ export {
   type MessageExtension,
   type ServerExtensionFactory,
 } from './extensions.js';
+export {
+  clientPerMessageDeflate,
+  parseDeflateParams,
+  PerMessageDeflate,
+  pooledContextCount,
+  serverPerMessageDeflate,
+  type DeflateOffer,
+  type PerMessageDeflateOptions,
+} from './deflate.js';
