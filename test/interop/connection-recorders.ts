@@ -1,0 +1,243 @@
+// Record what each side of a connection sees, as it happens, so a test can send first and
+// check afterwards without racing the events. One recorder for wsforge connections, one for
+// the `ws` package's.
+import type { AddressInfo } from 'node:net';
+import WS, { WebSocketServer as WsWebSocketServer } from 'ws';
+import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
+import { Deferred, EventQueue, withTimeout } from './bounded-wait.js';
+
+export interface ReceivedMessage {
+  data: Buffer;
+  isBinary: boolean;
+}
+
+export interface FrameSeen {
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  length: number;
+}
+
+export interface CloseSeen {
+  code: number;
+  reason: string;
+}
+
+/** What a wsforge connection saw. Messages are kept as bytes (text as its UTF-8). */
+export class WsforgeRecorder {
+  readonly messages = new EventQueue<ReceivedMessage>('message');
+  readonly texts: string[] = [];
+  readonly pings = new EventQueue<Buffer>('ping');
+  readonly pongs = new EventQueue<Buffer>('pong');
+  readonly errors: Error[] = [];
+  /** Frames received, when the connection was made with `observeFrames: true`. */
+  readonly frames: FrameSeen[] = [];
+  private readonly closed = new Deferred<CloseSeen>();
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('frame', (frame) => this.frames.push({ opcode: frame.opcode, fin: frame.fin, rsv1: frame.rsv1, length: frame.payload.length }));
+    ws.on('message', (data, isBinary) => {
+      if (typeof data === 'string') this.texts.push(data);
+      this.messages.push({ data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data, isBinary });
+    });
+    ws.on('ping', (payload) => this.pings.push(Buffer.from(payload)));
+    ws.on('pong', (payload) => this.pongs.push(Buffer.from(payload)));
+    ws.on('error', (error) => this.errors.push(error));
+    ws.on('close', (code, reason) => this.closed.resolve({ code, reason }));
+  }
+
+  nextMessage(ms = 5000, what?: string): Promise<ReceivedMessage> {
+    return this.messages.next(ms, what ?? 'a message on the wsforge side');
+  }
+
+  waitForClose(ms = 5000): Promise<CloseSeen> {
+    return this.closed.wait(ms, "the wsforge connection's 'close' event");
+  }
+
+  get isClosed(): boolean {
+    return this.closed.settled;
+  }
+}
+
+/** What a `ws` package connection saw. */
+export class WsRecorder {
+  readonly messages = new EventQueue<ReceivedMessage>('message');
+  readonly pings = new EventQueue<Buffer>('ping');
+  readonly pongs = new EventQueue<Buffer>('pong');
+  readonly errors: Error[] = [];
+  private readonly closed = new Deferred<CloseSeen>();
+
+  constructor(readonly ws: WS) {
+    ws.on('message', (data, isBinary) => {
+      this.messages.push({ data: toBuffer(data), isBinary });
+    });
+    ws.on('ping', (payload) => this.pings.push(Buffer.from(payload)));
+    ws.on('pong', (payload) => this.pongs.push(Buffer.from(payload)));
+    // Without a listener an 'error' event would throw; ws closes the connection by itself.
+    ws.on('error', (error) => this.errors.push(error));
+    ws.on('close', (code, reason) => this.closed.resolve({ code, reason: reason.toString('utf8') }));
+  }
+
+  nextMessage(ms = 5000, what?: string): Promise<ReceivedMessage> {
+    return this.messages.next(ms, what ?? 'a message on the ws side');
+  }
+
+  waitForClose(ms = 5000): Promise<CloseSeen> {
+    return this.closed.wait(ms, "the ws connection's 'close' event");
+  }
+
+  get isClosed(): boolean {
+    return this.closed.settled;
+  }
+}
+
+function toBuffer(data: WS.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Open a `ws` client and wait for 'open' (or fail with the handshake error). */
+export async function openWsClient(url: string, protocols?: string | string[], options: WS.ClientOptions = {}): Promise<WsRecorder> {
+  const ws = new WS(url, protocols, { maxPayload: 64 * 1024 * 1024, ...options });
+  const recorder = new WsRecorder(ws);
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_request, response) => {
+      reject(new Error(`ws client: handshake answered with HTTP ${response.statusCode}`));
+      ws.terminate();
+    });
+  });
+  await withTimeout(opened, 5000, `the ws client to open ${url}`);
+  return recorder;
+}
+
+export interface ConnectionSeen {
+  ws: WebSocket;
+  request: HandshakeRequest;
+  recorder: WsforgeRecorder;
+}
+
+export interface WsforgeServer {
+  wss: WebSocketServer;
+  port: number;
+  url: string;
+  /** Connections in arrival order. */
+  connections: EventQueue<ConnectionSeen>;
+  /** The connection whose request path is `path` (each test connects to its own path). */
+  connectionAt(path: string, ms?: number): Promise<ConnectionSeen>;
+  close(): Promise<void>;
+}
+
+/**
+ * A wsforge server on 127.0.0.1 (raw TCP via listen()) that echoes every message with the
+ * same type, unless `onConnection` takes over.
+ */
+export async function startWsforgeServer(
+  options: ServerOptions = {},
+  onConnection?: (ws: WebSocket, recorder: WsforgeRecorder) => void,
+): Promise<WsforgeServer> {
+  const wss = new WebSocketServer(options);
+  const connections = new EventQueue<ConnectionSeen>('connection');
+  wss.on('error', () => {});
+  wss.on('connection', (ws, request) => {
+    const recorder = new WsforgeRecorder(ws);
+    if (onConnection !== undefined) onConnection(ws, recorder);
+    else ws.on('message', (data, isBinary) => echo(ws, data, isBinary));
+    connections.push({ ws, request, recorder });
+  });
+  const address: AddressInfo = await wss.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    wss,
+    port: address.port,
+    url: `ws://127.0.0.1:${address.port}/`,
+    connections,
+    connectionAt: (path, ms = 5000) => connectionAt(connections, (c) => c.request.path === path, ms, `a wsforge connection at ${path}`),
+    close: () => closeWsforgeServer(wss),
+  };
+}
+
+/** Echo a message back with its type, unless the connection is already closing. */
+export function echo(ws: WebSocket, data: string | Buffer, isBinary: boolean): void {
+  if (ws.readyState !== ReadyState.OPEN) return;
+  ws.send(data, { binary: isBinary });
+}
+
+/** Close a wsforge server within a bound (clients that do not answer are cut off by it). */
+export async function closeWsforgeServer(wss: WebSocketServer): Promise<void> {
+  try {
+    await withTimeout(wss.close(), 8000, 'the wsforge server to close');
+  } catch {
+    for (const client of wss.clients) client.terminate();
+  }
+}
+
+/** Wait (bounded) until a connection matching `match` has been recorded in `queue`. */
+export async function connectionAt<C>(queue: EventQueue<C>, match: (c: C) => boolean, ms: number, what: string): Promise<C> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = queue.history.find(match);
+    if (found !== undefined) return found;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    try {
+      await queue.next(left, what);
+    } catch {
+      // re-check the history once more, then fail
+    }
+  }
+}
+
+export interface WsConnectionSeen {
+  ws: WS;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  recorder: WsRecorder;
+}
+
+export interface WsServer {
+  wss: WsWebSocketServer;
+  port: number;
+  url: string;
+  connections: EventQueue<WsConnectionSeen>;
+  connectionAt(path: string, ms?: number): Promise<WsConnectionSeen>;
+  close(): Promise<void>;
+}
+
+/** A `ws` server on 127.0.0.1 that echoes every message with its type (unless `echoMessages` is false). */
+export async function startWsServer(options: WS.ServerOptions = {}, echoMessages = true): Promise<WsServer> {
+  const wss = new WsWebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024, ...options });
+  const connections = new EventQueue<WsConnectionSeen>('ws connection');
+  wss.on('error', () => {});
+  wss.on('connection', (ws, request) => {
+    const recorder = new WsRecorder(ws);
+    if (echoMessages) {
+      ws.on('message', (data, isBinary) => {
+        if (ws.readyState === WS.OPEN) ws.send(data, { binary: isBinary });
+      });
+    }
+    const path = (request.url ?? '/').split('?')[0]!;
+    connections.push({ ws, path, headers: request.headers, recorder });
+  });
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      wss.once('listening', () => resolve());
+      wss.once('error', reject);
+    }),
+    5000,
+    'the ws server to listen',
+  );
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    wss,
+    port,
+    url: `ws://127.0.0.1:${port}/`,
+    connections,
+    connectionAt: (path, ms = 5000) => connectionAt(connections, (c) => c.path === path, ms, `a ws connection at ${path}`),
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await withTimeout(new Promise<void>((resolve) => wss.close(() => resolve())), 5000, 'the ws server to close').catch(() => {});
+    },
+  };
+}
