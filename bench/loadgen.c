@@ -56,7 +56,7 @@ enum { PH_SETUP, PH_RUN, PH_HOLD };
 typedef struct conn {
   int fd;
   uint8_t state, role, hdrlen, need; // need: header size once hdrlen >= 2
-  uint8_t op, fin, msgop, idle_done;
+  uint8_t op, fin, msgop, idle_done, rsv1, msgrsv1;
   uint32_t events;      // current epoll registration
   uint32_t idx;
   char *hs;             // handshake response accumulator (only while handshaking)
@@ -94,6 +94,7 @@ static struct {
   int nheaders;
   double hold;
   double setup_timeout;
+  int delayed_ack;
 } O = {
     .mode = M_ECHO,
     .host = "127.0.0.1",
@@ -141,7 +142,7 @@ static struct rusage ru_meas;
 // counters
 static uint64_t total_msgs, total_bytes, meas_msgs0, meas_bytes0;
 static uint64_t handshakes, meas_hs0, errors, bad_messages, unexpected, ext_negotiated, lost, idle_echoed;
-static uint64_t pings;
+static uint64_t pings, idle_compressed;
 static uint64_t pub_copies, deliveries, meas_deliv0, published, completed, meas_pub0;
 
 // broadcast pacing ring
@@ -277,9 +278,10 @@ static void print_result(int ok, const char *error) {
     break;
   }
   case M_IDLE:
-    printf(",\"conns\":%d,\"opened\":%d,\"open_s\":%.3f,\"echoed\":%llu,\"ext_negotiated\":%llu,\"lost\":%llu",
+    printf(",\"conns\":%d,\"opened\":%d,\"open_s\":%.3f,\"echoed\":%llu,\"echoed_compressed\":%llu,"
+           "\"ext_negotiated\":%llu,\"lost\":%llu",
            O.conns, opened, t_run ? (double)(t_run - t_origin) / 1e9 : 0, (unsigned long long)idle_echoed,
-           (unsigned long long)ext_negotiated, (unsigned long long)lost);
+           (unsigned long long)idle_compressed, (unsigned long long)ext_negotiated, (unsigned long long)lost);
     break;
   case M_BROADCAST: {
     uint64_t d = deliveries - meas_deliv0, p = published - meas_pub0;
@@ -584,6 +586,7 @@ static inline void message_done(conn *c, uint64_t now) {
     if (!c->idle_done && O.msg_hex) {
       c->idle_done = 1;
       idle_echoed++;
+      if (c->msgrsv1) idle_compressed++;
       idle_maybe_ready();
     }
     return;
@@ -597,6 +600,7 @@ static inline void frame_done(conn *c, uint64_t now, uint64_t len) {
   case 0x1:
   case 0x2:
     c->msgop = c->op;
+    c->msgrsv1 = c->rsv1; // RFC 7692 §6: RSV1 on the first frame marks a compressed message
     c->msglen = len;
     if (c->fin) message_done(c, now);
     break;
@@ -667,6 +671,7 @@ static int feed(conn *c, const uint8_t *p, size_t n, uint64_t now) {
       c->hdrlen = 0;
     }
     c->fin = h[0] >> 7;
+    c->rsv1 = (h[0] >> 6) & 1;
     c->op = h[0] & 15;
     // RFC 6455 §5.1: a server MUST NOT mask frames it sends to the client
     if (h[1] & 0x80) {
@@ -740,6 +745,12 @@ static void on_open(conn *c, uint64_t now) {
     c->state = ST_OPEN;
     opened++;
     set_events(c, EPOLLIN); // level-triggered from now on; EPOLLOUT only while a write is blocked
+    if (O.delayed_ack && c->role == R_RECV) {
+      // Pure receivers never send, so Linux never enters its interactive (pingpong) mode and ACKs every
+      // read at once; this asks for delayed ACKs instead (see README: broadcast pacing).
+      int zero = 0;
+      setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+    }
     return;
   case M_IDLE:
     c->state = ST_OPEN;
@@ -934,7 +945,7 @@ int main(int argc, char **argv) {
       {"open-concurrency", required_argument, 0, 'o'}, {"spread", required_argument, 0, 'S'},
       {"msg-hex", required_argument, 0, 'x'},    {"rsv1", no_argument, 0, 'r'},
       {"header", required_argument, 0, 'h'},     {"hold", required_argument, 0, 'T'},
-      {"setup-timeout", required_argument, 0, 'U'}, {"help", no_argument, 0, '?'},
+      {"setup-timeout", required_argument, 0, 'U'}, {"delayed-ack", no_argument, 0, 'D'}, {"help", no_argument, 0, '?'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -973,6 +984,7 @@ int main(int argc, char **argv) {
       break;
     case 'T': O.hold = atof(optarg); break;
     case 'U': O.setup_timeout = atof(optarg); break;
+    case 'D': O.delayed_ack = 1; break;
     default: usage(stderr); return 2;
     }
   }

@@ -202,3 +202,19 @@ export function hardFileLimit(): number {
   const n = Number.parseInt(text, 10);
   return Number.isFinite(n) ? n : 1024;
 }
+
+/**
+ * Scheduler statistics of a process's main thread: time on CPU and time spent runnable but waiting for a
+ * CPU (run-queue wait), in seconds. A pinned process that waits a lot shares its CPU with someone else: the
+ * run was disturbed by other load on the machine.
+ */
+export function readSchedstat(pid: number): { run: number; wait: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait)
+      ? null
+      : { run: run / 1e9, wait: wait / 1e9 };
+  } catch {
+    return null;
+  }
+}

@@ -22,6 +22,9 @@ export interface RunRecord {
   latencyP99Us?: number;
   /** server CPU during the measured window, as a fraction of one core */
   serverCpu?: number;
+  /** time the server was runnable but not running (another process had its CPU), fraction of the window */
+  serverWait?: number;
+  loadgenWait?: number;
   loadgenCpu?: number;
   loadgenCpuUser?: number;
   /** server VmRSS when the load ended */
@@ -42,6 +45,8 @@ export interface ServerSummary {
   serverCpu?: number;
   loadgenCpu?: number;
   loadgenCpuUser?: number;
+  /** median over runs of max(server, loadgen) run-queue wait: how disturbed by other load */
+  wait?: number;
 }
 
 export interface WorkloadSummary {
@@ -76,6 +81,14 @@ export interface ReportInput {
   elapsedS: number;
   command: string;
 }
+
+/** Fraction of the measured window the server or the loadgen was runnable but had no CPU. */
+export function disturbance(r: RunRecord): number | undefined {
+  if (r.serverWait === undefined && r.loadgenWait === undefined) return undefined;
+  return Math.max(r.serverWait ?? 0, r.loadgenWait ?? 0);
+}
+
+export const DISTURBED = 0.1;
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -120,6 +133,8 @@ export function summarize(
     if (serverCpu !== undefined) s.serverCpu = serverCpu;
     if (loadgenCpu !== undefined) s.loadgenCpu = loadgenCpu;
     if (loadgenCpuUser !== undefined) s.loadgenCpuUser = loadgenCpuUser;
+    const wait = medianOf(good, disturbance);
+    if (wait !== undefined) s.wait = wait;
     summary.servers[server] = s;
   }
   return summary;
@@ -148,7 +163,8 @@ function cell(s: ServerSummary | undefined, errors: string[] | undefined, select
   if (s !== undefined) {
     const range = s.n > 1 ? ` (${formatNumber(s.min)}–${formatNumber(s.max)})` : '';
     const failed = errors !== undefined && errors.length > 0 ? ` ⚠${errors.length} failed` : '';
-    return `**${formatNumber(s.median)}**${range}${failed}`;
+    const disturbed = s.wait !== undefined && s.wait > DISTURBED ? ' †' : '';
+    return `**${formatNumber(s.median)}**${range}${disturbed}${failed}`;
   }
   if (errors !== undefined && errors.length > 0) return 'error';
   return selected ? 'n/a' : '–';
@@ -179,6 +195,10 @@ export function renderMarkdown(input: ReportInput): string {
   for (const note of input.serverNotes) out.push(`- ${note}`);
   out.push('');
   out.push('Median of the repetitions, (min–max) when there are several. Ratios compare medians.');
+  out.push(
+    `† = disturbed: in the median run the server or the loadgen spent over ${DISTURBED * 100}% of the window runnable but ` +
+      'without its CPU (other load on the machine); treat with care.',
+  );
   out.push('');
   const servers = SERVER_NAMES.filter((s) => input.servers.includes(s));
   out.push(`| workload | unit | ${servers.join(' | ')} | wsforge/ws | wsforge/thin |`);
@@ -195,17 +215,19 @@ export function renderMarkdown(input: ReportInput): string {
   out.push('');
   out.push('Latency is per message, from the moment the loadgen queues it to the arrival of the whole echo');
   out.push('(broadcast: to each delivery; connect: from connect() to the 101). CPU is a fraction of one core during');
-  out.push('the measured window: the server from /proc/<pid>/stat, the loadgen from getrusage (user+sys).');
+  out.push('the measured window: the server from /proc/<pid>/stat, the loadgen from getrusage (user+sys). "Waited" is');
+  out.push('the larger of the two processes\' run-queue wait (/proc/<pid>/schedstat): time they were runnable but another');
+  out.push('process had their CPU.');
   out.push('');
-  out.push('| workload | server | p50 µs | p99 µs | server CPU | loadgen CPU (user) |');
-  out.push('|---|---|---:|---:|---:|---:|');
+  out.push('| workload | server | p50 µs | p99 µs | server CPU | loadgen CPU (user) | waited |');
+  out.push('|---|---|---:|---:|---:|---:|---:|');
   for (const w of input.workloads) {
     for (const s of servers) {
       const x = w.servers[s];
       if (x === undefined || (x.p50 === undefined && x.serverCpu === undefined)) continue;
       const lat = (v: number | undefined): string => (v === undefined ? '–' : formatNumber(v));
       out.push(
-        `| ${w.name} | ${s} | ${lat(x.p50)} | ${lat(x.p99)} | ${pct(x.serverCpu)} | ${pct(x.loadgenCpu)} (${pct(x.loadgenCpuUser)}) |`,
+        `| ${w.name} | ${s} | ${lat(x.p50)} | ${lat(x.p99)} | ${pct(x.serverCpu)} | ${pct(x.loadgenCpu)} (${pct(x.loadgenCpuUser)}) | ${pct(x.wait)} |`,
       );
     }
   }

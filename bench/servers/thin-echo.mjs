@@ -2,7 +2,8 @@
 //
 // It parses the handshake minimally, computes the accept key, parses frames straight from the chunk,
 // unmasks in place, and writes every reply frame produced by one read with ONE socket.write.
-// Broadcast mode frames a message once and writes the same bytes to every socket (the sender included).
+// Broadcast mode frames the messages of one read once and writes the same bytes to every socket (the sender
+// included), one write per socket per read.
 // No validation beyond what is needed: no UTF-8 checks, no limits, no fragmentation reassembly (data frames
 // are echoed frame by frame with their opcode and FIN bit), no extensions.
 //
@@ -100,7 +101,7 @@ function onConnection(socket) {
       pending = null;
       pendingLen = 0;
     }
-    let out = null; // reply frames of this read: [first byte, start, end, ...] into chunk
+    let out = null; // frames to send for this read: [first byte, start, end, ...] into chunk
     let outLen = 0;
     let pos = 0;
     const len = chunk.length;
@@ -140,12 +141,11 @@ function onConnection(socket) {
         return;
       }
       if (opcode === 10) continue;
-      if (broadcastMode && opcode !== 9) {
-        const bytes = frame(b0 & 0x8f, chunk.subarray(start, end));
-        for (const client of clients) client.write(bytes);
+      if (opcode === 9) {
+        socket.write(frame(0x8a, chunk.subarray(start, end)));
         continue;
       }
-      (out ??= []).push(opcode === 9 ? 0x8a : b0 & 0x8f, start, end);
+      (out ??= []).push(b0 & 0x8f, start, end);
       outLen += (plen < 126 ? 2 : plen < 65536 ? 4 : 10) + plen;
     }
     if (pos < len) {
@@ -174,7 +174,12 @@ function onConnection(socket) {
       }
       o += chunk.copy(reply, o, start, out[i + 2]);
     }
-    socket.write(reply);
+    if (broadcastMode) {
+      // framed once: the same bytes (every message of this read) go to every socket, one write each
+      for (const client of clients) client.write(reply);
+    } else {
+      socket.write(reply);
+    }
   });
 }
 
