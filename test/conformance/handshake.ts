@@ -141,10 +141,10 @@ export function checkUpgradeRequest(head: HttpHead): string[] {
   return problems;
 }
 
-/** Driver as server: writes the 101 answer. */
-export function writeUpgradeResponse(socket: Socket, head: HttpHead, extensions?: string): void {
+/** Driver as server: the 101 answer. */
+export function upgradeResponse(head: HttpHead, extensions?: string): Buffer {
   const key = head.headers.get('sec-websocket-key') ?? '';
   const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`];
   if (extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
-  socket.write(lines.join('\r\n') + '\r\n\r\n');
+  return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
 }

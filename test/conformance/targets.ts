@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { clientHandshake, checkUpgradeRequest, normaliseExtensions, writeUpgradeResponse } from './handshake.js';
+import { clientHandshake, checkUpgradeRequest, normaliseExtensions, upgradeResponse } from './handshake.js';
 import { FuzzingServer } from './fuzzing-server.js';
 import { Wire, negotiatedExtensions } from './wire.js';
 import { WS_LIMITS } from './peers/ws-limits.js';
@@ -197,6 +197,12 @@ function connectTcp(host: string, port: number, timeoutMs: number): Promise<Sock
 
 // ---------------------------------------------------------------------------------------------- clients
 
+/**
+ * Pause between the 101 response and the first frame sent to a client under test, so that the response and
+ * the frames arrive in separate reads (cases with `framesWithResponse` test the other way on purpose).
+ */
+export const POST_UPGRADE_DELAY_MS = 100;
+
 /** How a client under test is started for one case; returns a stopper that returns notes. */
 type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<string[]>; early(): string | null };
 
@@ -242,8 +248,14 @@ function clientTarget(name: string, describe: string, needs: string[], launcherF
             const notes = await client.stop(true);
             throw new Error(`handshake request: ${problems.join('; ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
           }
-          writeUpgradeResponse(socket, head, hs?.answerExtensions);
+          const response = upgradeResponse(head, hs?.answerExtensions);
           const wire = new Wire(socket, 'server', negotiatedExtensions(hs?.answerExtensions ?? null, 'server'), rest);
+          if (hs?.framesWithResponse === true) {
+            wire.prependToFirstWrite(response);
+          } else {
+            socket.write(response);
+            await new Promise((r) => setTimeout(r, POST_UPGRADE_DELAY_MS));
+          }
           return {
             wire,
             async cleanup() {

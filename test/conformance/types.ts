@@ -101,6 +101,12 @@ export interface HandshakeSpec {
   answerExtensions?: string;
   /** Fuzzing server: the client's offer must match this (null = header absent); not checked when undefined. */
   expectOffer?: RegExp | null;
+  /**
+   * Fuzzing server: write the first step's bytes in the same TCP write as the 101 response (frames that arrive
+   * in the same read as the handshake response). Otherwise the fuzzing server waits POST_UPGRADE_DELAY_MS after
+   * the 101 before the first step, so that other cases do not depend on how a client treats such bytes.
+   */
+  framesWithResponse?: boolean;
   /** Client under test: options passed to the client library's connect() (e.g. to enable deflate). */
   clientOptions?: Record<string, unknown>;
 }

@@ -69,6 +69,8 @@ export class Wire {
   private fragmented: { opcode: number; parts: Buffer[]; size: number; compressed: boolean; frames: number } | null = null;
   private inflateWindow: Buffer = Buffer.alloc(0);
   private firstBytesCount = 0;
+  /** Bytes to put in front of the first write (the handshake response, for `framesWithResponse`). */
+  private prefix: Buffer | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -92,6 +94,11 @@ export class Wire {
     });
     if (rest.length > 0) this.onData(rest);
     socket.resume();
+  }
+
+  /** Sends `bytes` together with the first bytes of the first step, in one write. */
+  prependToFirstWrite(bytes: Buffer): void {
+    this.prefix = bytes;
   }
 
   /** The peer closed (FIN or reset), not us. */
@@ -252,6 +259,10 @@ export class Wire {
 
   private writeNow(buf: Buffer): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
+    if (this.prefix !== null) {
+      buf = Buffer.concat([this.prefix, buf]);
+      this.prefix = null;
+    }
     this.bytesSent += buf.length;
     return this.socket.write(buf);
   }

@@ -2,7 +2,7 @@
 // and 64-bit length encodings, whole and delivered in chunks; plus masking the wrong way for the role.
 import { OP } from '../frames.js';
 import type { Case, Category } from '../types.js';
-import { binary, binaryFrame, payload, send, text, textFrame } from './build.js';
+import { binary, binaryFrame, payload, pingFrame, pong, send, text, textFrame } from './build.js';
 
 const LENGTHS = [0, 125, 126, 127, 128, 65535, 65536];
 
@@ -102,8 +102,30 @@ const masking: Case[] = [
   },
 ];
 
+// A server may send frames right after its 101 response; they can arrive in the same TCP read as the response
+// head, and a client must treat them as the first frames of the connection (RFC 6455 §4.1: once the response is
+// validated the connection is open). Client side only: a client must wait for the 101 before sending.
+const withResponse: Case[] = [
+  {
+    id: '1.5.1',
+    description: 'text message in the same TCP write as the 101 response',
+    steps: [send(textFrame('first message'))],
+    outcome: { kind: 'echo', messages: [text('first message')] },
+    sides: ['client'],
+    handshake: { framesWithResponse: true },
+  },
+  {
+    id: '1.5.2',
+    description: 'ping, binary and text messages in the same TCP write as the 101 response',
+    steps: [send([pingFrame('early ping'), binaryFrame(Buffer.from([1, 2, 3])), textFrame('third')])],
+    outcome: { kind: 'echo', messages: [pong('early ping'), binary(Buffer.from([1, 2, 3])), text('third')] },
+    sides: ['client'],
+    handshake: { framesWithResponse: true },
+  },
+];
+
 export const framing: Category = {
   id: '1',
   name: 'framing',
-  cases: [...lengthCases('1.1', 'text'), ...lengthCases('1.2', 'binary'), ...chunked, ...masking],
+  cases: [...lengthCases('1.1', 'text'), ...lengthCases('1.2', 'binary'), ...chunked, ...masking, ...withResponse],
 };
