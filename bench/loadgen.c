@@ -424,15 +424,16 @@ static void start_connect(conn *c, uint64_t now);
 
 static void conn_fail(conn *c, const char *what) {
   errors++;
-  if (errors <= 5) fprintf(stderr, "loadgen: connection %u: %s\n", c->idx, what);
   switch (O.mode) {
   case M_CONNECT:
+    if (errors <= 5) fprintf(stderr, "loadgen: connection %u: %s\n", c->idx, what);
     conn_release(c);
     c->state = ST_FREE; // restarted by the main loop
     if (errors > 1000 && errors > handshakes / 10) fatal("too many connection errors (%llu)", (unsigned long long)errors);
     return;
   case M_IDLE:
     if (phase == PH_HOLD) {
+      if (lost < 5) fprintf(stderr, "loadgen: connection %u: %s\n", c->idx, what);
       lost++;
       conn_release(c);
       c->state = ST_CLOSED;
@@ -931,7 +932,8 @@ static void usage(FILE *f) {
           "  --rsv1                idle: set RSV1 on that message (permessage-deflate compressed)\n"
           "  --header 'N: v'       extra handshake request header (repeatable)\n"
           "  --hold S              idle: hold at most S seconds after READY (600)\n"
-          "  --setup-timeout S     fail if connections are not open after S seconds (120)\n");
+          "  --setup-timeout S     fail if connections are not open after S seconds (120)\n"
+          "  --delayed-ack         broadcast: receivers ask for delayed ACKs (TCP_QUICKACK 0)\n");
 }
 
 int main(int argc, char **argv) {
@@ -945,7 +947,7 @@ int main(int argc, char **argv) {
       {"open-concurrency", required_argument, 0, 'o'}, {"spread", required_argument, 0, 'S'},
       {"msg-hex", required_argument, 0, 'x'},    {"rsv1", no_argument, 0, 'r'},
       {"header", required_argument, 0, 'h'},     {"hold", required_argument, 0, 'T'},
-      {"setup-timeout", required_argument, 0, 'U'}, {"delayed-ack", no_argument, 0, 'D'}, {"help", no_argument, 0, '?'},
+      {"setup-timeout", required_argument, 0, 'U'}, {"delayed-ack", no_argument, 0, 'D'}, {"help", no_argument, 0, 'y'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -985,6 +987,7 @@ int main(int argc, char **argv) {
     case 'T': O.hold = atof(optarg); break;
     case 'U': O.setup_timeout = atof(optarg); break;
     case 'D': O.delayed_ack = 1; break;
+    case 'y': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
