@@ -1,7 +1,7 @@
 // A peer that runs in its own process (a Python script, a Node 24 script, the wsforge CLI):
 // stdout is read line by line, JSON lines are taken in order, and every wait is bounded.
 // The process is stopped by its own PID (SIGTERM, then SIGKILL), never by name.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,17 +121,26 @@ export class PeerProcess {
     return this.waitFor(() => this.lines.find(test), ms, `a line matching ${what}`);
   }
 
+  /**
+   * The first JSON object printed on stdout (so far or later) that satisfies `match`; does
+   * not move the cursor of `nextJson`.
+   */
+  waitForJson<T = Record<string, unknown>>(match: (record: T) => boolean, ms: number, what = 'a matching JSON line'): Promise<T> {
+    return this.waitFor(() => {
+      for (const line of this.lines) {
+        const record = parseJsonLine<T>(line);
+        if (record !== undefined && match(record)) return record;
+      }
+      return undefined;
+    }, ms, what);
+  }
+
   /** The next JSON object printed on stdout (non-JSON lines are skipped). */
   nextJson<T = Record<string, unknown>>(ms: number, what = 'a JSON line'): Promise<T> {
     return this.waitFor(() => {
       while (this.jsonCursor < this.lines.length) {
-        const line = this.lines[this.jsonCursor++]!.trim();
-        if (!line.startsWith('{')) continue;
-        try {
-          return JSON.parse(line) as T;
-        } catch {
-          continue;
-        }
+        const record = parseJsonLine<T>(this.lines[this.jsonCursor++]!);
+        if (record !== undefined) return record;
       }
       return undefined;
     }, ms, what);
@@ -181,4 +190,28 @@ export class PeerProcess {
     }
     return withTimeout(this.exit.promise, 5000, `${this.name} to exit after SIGKILL`);
   }
+}
+
+function parseJsonLine<T>(line: string): T | undefined {
+  const text = line.trim();
+  if (!text.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Python with the `websockets` package: Debian's /usr/bin/python3 (the pyenv python3 on PATH lacks it). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Fail with install instructions unless /usr/bin/python3 can import websockets; returns its version. */
+export function requirePythonWebsockets(): string {
+  const install = 'apt-get install -y python3-websockets (Debian 12 ships websockets 10.4 for /usr/bin/python3)';
+  requirePath(SYSTEM_PYTHON, 'Python 3', `apt-get install -y python3 python3-websockets`);
+  const probe = spawnSync(SYSTEM_PYTHON, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.status !== 0) {
+    throw new Error(`${SYSTEM_PYTHON} cannot import websockets (${(probe.stderr || String(probe.error ?? '')).trim()}). Install it: ${install}`);
+  }
+  return probe.stdout.trim();
 }
