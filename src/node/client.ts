@@ -199,6 +199,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
         ...(accepted.protocol === undefined ? {} : { protocol: accepted.protocol }),
         extension,
         head: received.subarray(end),
+        deferReading: true,
       });
       resolve(ws);
       ws.emit('open');

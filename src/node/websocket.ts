@@ -94,6 +94,8 @@ export interface WebSocketInit {
   url?: string;
   /** Bytes that arrived right after the handshake. */
   head?: Buffer;
+  /** Start reading on the next turn (client side, after `connect()` resolved). */
+  deferReading?: boolean;
 }
 
 /**
@@ -139,9 +141,23 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
-    // The server pauses the socket between the request head and the upgrade.
-    socket.resume();
-    if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
+    if (init.deferReading) {
+      // Client side: the caller attaches its handlers after `await connect()`; frames that came
+      // with the handshake response wait until then, and so does the socket.
+      socket.pause();
+      setImmediate(startReading, this, init.head);
+    } else {
+      // The server pauses the socket between the request head and the upgrade.
+      socket.resume();
+      if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
+    }
+  }
+
+  /** @internal */
+  startReading(head: Buffer | undefined): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    if (head !== undefined && head.length > 0) this.handleSocketData(head);
+    if (!this.session.receiver.isPaused) this.socket.resume();
   }
 
   get readyState(): ReadyState {
@@ -477,6 +493,9 @@ function socketOnError(this: TaggedDuplex, error: Error): void {
 }
 function socketOnDrain(this: TaggedDuplex): void {
   this[kWebSocket]!.handleSocketDrain();
+}
+function startReading(ws: WebSocket, head: Buffer | undefined): void {
+  ws.startReading(head);
 }
 function closeTimedOut(ws: WebSocket): void {
   ws.handleCloseTimeout();
