@@ -218,3 +218,25 @@ export function readSchedstat(pid: number): { run: number; wait: number } | null
     return null;
   }
 }
+
+function readCpuTotals(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Fraction of the machine's CPU time (all CPUs) that was busy over the next `ms` milliseconds. */
+export async function machineBusy(ms: number): Promise<number> {
+  const a = readCpuTotals();
+  await sleep(ms);
+  const b = readCpuTotals();
+  if (a === null || b === null || b.total === a.total) return 0;
+  return (b.busy - a.busy) / (b.total - a.total);
+}

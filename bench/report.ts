@@ -30,6 +30,8 @@ export interface RunRecord {
   /** server VmRSS when the load ended */
   serverRssKiB?: number;
   loadgenArgs: string[];
+  /** share of all CPUs busy just before the run (other load on the machine) */
+  machineBusyBefore?: number;
   loadgen?: Record<string, unknown>;
   extra?: Record<string, number | string | boolean>;
 }
@@ -271,7 +273,11 @@ export function renderSvg(input: ReportInput): string {
         const x = w.servers[s];
         return x === undefined || base === undefined || base.median === 0
           ? { server: s, norm: undefined, label: w.errors[s] !== undefined ? 'error' : 'n/a' }
-          : { server: s, norm: x.median / base.median, label: formatNumber(x.median) };
+          : {
+              server: s,
+              norm: x.median / base.median,
+              label: `${formatNumber(x.median)}${x.wait !== undefined && x.wait > DISTURBED ? '†' : ''}`,
+            };
       });
       return { w, baseName, bars };
     })
@@ -299,7 +305,7 @@ export function renderSvg(input: ReportInput): string {
     `<text x="${left}" y="22" font-size="15" font-weight="bold">wsforge vs ws vs thin JS echo — relative to thin = 1.0${input.quick ? ' (quick run)' : ''}</text>`,
   );
   s.push(
-    `<text x="${left}" y="40" font-size="11" fill="#555">${esc(`${date}, ${input.machine.cpu}, node ${input.machine.node}; median of ${input.reps}; labels are absolute medians`)}</text>`,
+    `<text x="${left}" y="40" font-size="11" fill="#555">${esc(`${date}, ${input.machine.cpu}, node ${input.machine.node}; median of ${input.reps}; labels are absolute medians; † disturbed by other load`)}</text>`,
   );
   // legend
   let lx = left;

@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
-import { ManagedProcess, hardFileLimit, readCpuSeconds, readSchedstat, readStatusKiB, sleep } from './proc.js';
+import { ManagedProcess, hardFileLimit, machineBusy, readCpuSeconds, readSchedstat, readStatusKiB, sleep } from './proc.js';
 import {
   DISTURBED,
   SERVER_NAMES,
@@ -53,6 +53,8 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
                      more lets servers that coalesce writes batch several messages per write)
   --retries N        repeat a run disturbed by other load (server or loadgen waited > 10% of the
                      window for its CPU) up to N times, keeping the calmest (default 1; quick: 0)
+  --quiet-wait S     before each run, wait up to S seconds for the machine to be quiet (< 15% of
+                     all CPU busy over 0.5 s) (default 30; quick: 0)
   --no-headroom      skip the loadgen headroom check
   --help
 `;
@@ -70,6 +72,7 @@ interface Settings {
   broadcastInflight: number;
   settleMs: number;
   retries: number;
+  quietWaitS: number;
 }
 
 interface WorkloadDef {
@@ -265,12 +268,33 @@ function parseJsonLine(p: ManagedProcess): LoadgenJson | null {
 interface RunContext {
   settings: Settings;
   stamp: string;
+  log: (text: string) => void;
+}
+
+const QUIET = 0.15;
+
+/**
+ * Waits (at most `limitS` seconds) until the machine is quiet: less than 15% of all CPU time busy, sampled
+ * over 0.5 s, between our own runs. Returns the last busy fraction seen.
+ */
+async function waitQuiet(limitS: number, log: (text: string) => void): Promise<number> {
+  const deadline = Date.now() + limitS * 1000;
+  let busy = await machineBusy(limitS > 0 ? 500 : 200);
+  if (busy < QUIET || limitS <= 0) return busy;
+  log(`  (machine busy: ${(busy * 100).toFixed(0)}% of all CPUs; waiting up to ${limitS} s for it to calm down)`);
+  while (busy >= QUIET && Date.now() < deadline) {
+    await sleep(1500);
+    busy = await machineBusy(500);
+  }
+  if (busy >= QUIET) log(`  (still ${(busy * 100).toFixed(0)}% busy; running anyway)`);
+  return busy;
 }
 
 async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, rep: number): Promise<RunRecord> {
   const s = ctx.settings;
+  const busyBefore = await waitQuiet(s.quietWaitS, ctx.log);
   const lgArgs = [...w.loadgenArgs(s), '--duration', String(s.duration), '--warmup', String(s.warmup)];
-  const record: RunRecord = { workload: w.name, server: serverName, rep, ok: false, loadgenArgs: lgArgs };
+  const record: RunRecord = { workload: w.name, server: serverName, rep, ok: false, loadgenArgs: lgArgs, machineBusyBefore: busyBefore };
   let server: ManagedProcess | undefined;
   let loadgen: ManagedProcess | undefined;
   try {
@@ -373,7 +397,7 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
 async function probeWsforgeDeflate(ctx: RunContext): Promise<boolean> {
   const def = WORKLOADS.find((w) => w.name === 'deflate-memory')!;
   const probe: WorkloadDef = { ...def, name: 'deflate-probe', connections: () => 1 };
-  const settings = { ...ctx.settings, deflateConns: 1, settleMs: 50 };
+  const settings = { ...ctx.settings, deflateConns: 1, settleMs: 50, quietWaitS: 0 };
   const r = await runOnce({ ...ctx, settings }, { ...probe, loadgenArgs: () => [...def.loadgenArgs(settings), '--setup-timeout', '10'] }, 'wsforge', 0);
   return r.ok;
 }
@@ -440,6 +464,7 @@ async function main(): Promise<number> {
       receivers: { type: 'string' },
       'broadcast-inflight': { type: 'string' },
       retries: { type: 'string' },
+      'quiet-wait': { type: 'string' },
       'no-headroom': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -462,7 +487,9 @@ async function main(): Promise<number> {
     broadcastInflight: Math.round(positive(values['broadcast-inflight'], 1, 'broadcast-inflight')),
     settleMs: quick ? 300 : 1000,
     retries: values.retries !== undefined ? Math.round(Number(values.retries)) : quick ? 0 : 1,
+    quietWaitS: values['quiet-wait'] !== undefined ? Number(values['quiet-wait']) : quick ? 0 : 30,
   };
+  if (!(settings.quietWaitS >= 0)) throw new Error('--quiet-wait needs a number >= 0');
   if (!(settings.retries >= 0)) throw new Error('--retries needs a number >= 0');
   if (!(settings.warmup >= 0)) throw new Error('--warmup needs a number >= 0');
   const notes: string[] = [];
@@ -494,11 +521,11 @@ async function main(): Promise<number> {
   const started = Date.now();
   const date = new Date();
   const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const ctx: RunContext = { settings, stamp };
-  const machine = machineInfo();
   const log = (text: string): void => {
     process.stdout.write(`${text}\n`);
   };
+  const ctx: RunContext = { settings, stamp, log };
+  const machine = machineInfo();
 
   let selected = parseList(values.workload, workloadNames, 'workload');
   if (selected === undefined) {
