@@ -25,7 +25,7 @@ export interface RunningServer {
  * Plain HTTP requests to the http server get 200 "plain http".
  */
 export async function startServer(options: ServerOptions = {}, mode: ServerMode = 'listen'): Promise<RunningServer> {
-  const wss = new WebSocketServer({ closeTimeout: 500, ...options });
+  const wss = new WebSocketServer({ closeTimeout: 100, ...options });
   const upgrades: Array<WebSocket | null> = [];
   let http: HttpServer | null = null;
   let port: number;
@@ -33,7 +33,7 @@ export async function startServer(options: ServerOptions = {}, mode: ServerMode 
     port = (await wss.listen({ port: 0, host: '127.0.0.1' })).port;
   } else {
     http = createHttpServer((_request, response) => {
-      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      response.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '10' });
       response.end('plain http');
     });
     if (mode === 'attach') {
