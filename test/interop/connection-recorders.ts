@@ -1,6 +1,7 @@
 // Record what each side of a connection sees, as it happens, so a test can send first and
 // check afterwards without racing the events. One recorder for wsforge connections, one for
 // the `ws` package's.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WS, { WebSocketServer as WsWebSocketServer } from 'ws';
 import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
@@ -123,6 +124,8 @@ export interface WsforgeServer {
   wss: WebSocketServer;
   port: number;
   url: string;
+  /** The http:// URL of the blank page (servers started with `http: true`). */
+  httpUrl: string;
   /** Connections in arrival order. */
   connections: EventQueue<ConnectionSeen>;
   /** The connection whose request path is `path` (each test connects to its own path). */
@@ -131,12 +134,15 @@ export interface WsforgeServer {
 }
 
 /**
- * A wsforge server on 127.0.0.1 (raw TCP via listen()) that echoes every message with the
- * same type, unless `onConnection` takes over.
+ * A wsforge server on 127.0.0.1 that echoes every message with the same type, unless
+ * `onConnection` takes over. By default it listens on raw TCP (listen()); with `http: true`
+ * it is attached to a node:http server that serves a blank HTML page at / (for a browser to
+ * open a WebSocket from an http:// origin).
  */
 export async function startWsforgeServer(
   options: ServerOptions = {},
   onConnection?: (ws: WebSocket, recorder: WsforgeRecorder) => void,
+  transport: { http?: boolean } = {},
 ): Promise<WsforgeServer> {
   const wss = new WebSocketServer(options);
   const connections = new EventQueue<ConnectionSeen>('connection');
@@ -147,14 +153,35 @@ export async function startWsforgeServer(
     else ws.on('message', (data, isBinary) => echo(ws, data, isBinary));
     connections.push({ ws, request, recorder });
   });
-  const address: AddressInfo = await wss.listen({ port: 0, host: '127.0.0.1' });
+  let port: number;
+  let http: HttpServer | null = null;
+  if (transport.http) {
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><meta charset="utf-8"><title>wsforge interop</title><p>interop page</p>');
+    });
+    http = server;
+    wss.attach(server);
+    await withTimeout(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 5000, 'the http server to listen');
+    port = (server.address() as AddressInfo).port;
+  } else {
+    port = (await wss.listen({ port: 0, host: '127.0.0.1' })).port;
+  }
   return {
     wss,
-    port: address.port,
-    url: `ws://127.0.0.1:${address.port}/`,
+    port,
+    url: `ws://127.0.0.1:${port}/`,
+    httpUrl: `http://127.0.0.1:${port}/`,
     connections,
     connectionAt: (path, ms = 5000) => connectionAt(connections, (c) => c.request.path === path, ms, `a wsforge connection at ${path}`),
-    close: () => closeWsforgeServer(wss),
+    close: async () => {
+      await closeWsforgeServer(wss);
+      if (http !== null) {
+        const server = http;
+        server.closeAllConnections();
+        await withTimeout(new Promise<void>((resolve) => server.close(() => resolve())), 5000, 'the http server to close').catch(() => {});
+      }
+    },
   };
 }
 
