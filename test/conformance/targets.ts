@@ -143,36 +143,39 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
         side: 'server',
         describe: `${describe} at ${host}:${port}`,
         health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output tail: ${child.out.slice(-600)}` : null),
-        async open(kase, timeoutMs) {
-          const socket = await connectTcp(host, port, timeoutMs);
-          try {
-            const offer = kase.handshake?.offerExtensions;
-            const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
-            const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
-            if (expected !== undefined) {
-              const got = hs.extensions === null ? null : normaliseExtensions(hs.extensions);
-              const want = expected === null ? null : normaliseExtensions(expected);
-              if (got !== want) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)}, expected ${JSON.stringify(expected)}`);
-            }
-            const wire = new Wire(socket, 'client', negotiatedExtensions(hs.extensions, 'client'), hs.rest);
-            return {
-              wire,
-              async cleanup() {
-                wire.destroy();
-                return [];
-              },
-            };
-          } catch (err) {
-            socket.destroy();
-            throw err;
-          }
-        },
+        open: (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
         async stop() {
           await child.stop(0);
         },
       };
     },
   };
+}
+
+/** Driver as client: connects to a server under test and does the handshake of the case. */
+export async function openServerCase(host: string, port: number, kase: Case, timeoutMs: number): Promise<OpenedCase> {
+  const socket = await connectTcp(host, port, timeoutMs);
+  try {
+    const offer = kase.handshake?.offerExtensions;
+    const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
+    const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
+    if (expected !== undefined) {
+      const got = hs.extensions === null ? null : normaliseExtensions(hs.extensions);
+      const want = expected === null ? null : normaliseExtensions(expected);
+      if (got !== want) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)}, expected ${JSON.stringify(expected)}`);
+    }
+    const wire = new Wire(socket, 'client', negotiatedExtensions(hs.extensions, 'client'), hs.rest);
+    return {
+      wire,
+      async cleanup() {
+        wire.destroy();
+        return [];
+      },
+    };
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
 }
 
 function connectTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
@@ -204,9 +207,9 @@ function connectTcp(host: string, port: number, timeoutMs: number): Promise<Sock
 export const POST_UPGRADE_DELAY_MS = 100;
 
 /** How a client under test is started for one case; returns a stopper that returns notes. */
-type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<string[]>; early(): string | null };
+export type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<string[]>; early(): string | null };
 
-function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
+export function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
   return {
     name,
     side: 'client',
