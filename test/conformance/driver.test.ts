@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { CATEGORIES, checkTables, selectCases } from './cases/index.js';
-import { binary, text } from './cases/build.js';
+import { binary, deflateMessage, text } from './cases/build.js';
+import { WebSocketServer } from 'ws';
 import { FrameDecoder, OP, closePayload, encodeFrame, type DecodedFrame, type DriverRole } from './frames.js';
 import { clientHandshake, readHead, upgradeResponse } from './handshake.js';
 import { matchItems, runCase } from './runner.js';
@@ -224,5 +225,39 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
     const r = await runCase(session, quick('1.1.2', 1000), '1');
     assert.ok(!r.passed);
     assert.ok(r.problems.some((p) => p.includes('client sent an unmasked frame')), r.problems.join('; '));
+  });
+});
+
+describe('conformance driver: extension cases are data', () => {
+  test('permessage-deflate offered in the handshake, compressed frames (RSV1) sent and the compressed echo inflated', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
+    wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d as Buffer, { binary: isBinary })));
+    await new Promise<void>((resolve) => wss.on('listening', () => resolve()));
+    const { port } = wss.address() as { port: number };
+    const session: TargetSession = {
+      name: 'ws-deflate',
+      side: 'server',
+      describe: 'ws with permessage-deflate',
+      open: (kase, t) => openServerCase('127.0.0.1', port, kase, t),
+      health: () => null,
+      async stop() {},
+    };
+    const msg = 'Hello compressed world! Hello compressed world!';
+    const kase: Case = {
+      id: '12.0.1',
+      description: 'two compressed text messages; the second echo uses the first as context',
+      handshake: { offerExtensions: 'permessage-deflate; client_max_window_bits', expectExtensions: 'permessage-deflate' },
+      steps: [{ send: { opcode: OP.text, payload: deflateMessage(msg), rsv1: true } }, { send: { opcode: OP.text, payload: deflateMessage(`${msg} again`), rsv1: true } }],
+      outcome: { kind: 'echo', messages: [text(msg), text(`${msg} again`)] },
+      timeoutMs: 2000,
+    };
+    try {
+      const r = await runCase(session, kase, '12');
+      assert.ok(r.passed, r.problems.join('; '));
+      assert.ok(r.frames.some((f) => f.includes('RSV1')), 'the echo was compressed');
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
   });
 });

@@ -2,7 +2,7 @@
 // of every frame the peer sends, and a log of what arrived. Every wait is bounded.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { FrameDecoder, OP, encodeFrame, hex, payloadOf, type DecodedFrame, type DriverRole, type FrameSpec } from './frames.js';
 import type { Step } from './types.js';
@@ -230,7 +230,11 @@ export class Wire {
     // RFC 7692 §7.2.2: append 00 00 ff ff and inflate; with context takeover the previous output is the window.
     const d = this.extensions.deflate!;
     try {
-      const opts = !d.peerNoContextTakeover && this.inflateWindow.length > 0 ? { dictionary: this.inflateWindow } : {};
+      // The stream is not finished (no final block), so flush with Z_SYNC_FLUSH instead of expecting the end.
+      const opts = {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        ...(!d.peerNoContextTakeover && this.inflateWindow.length > 0 ? { dictionary: this.inflateWindow } : {}),
+      };
       const out = inflateRawSync(Buffer.concat([data, Buffer.from([0, 0, 0xff, 0xff])]), opts);
       if (!d.peerNoContextTakeover) {
         const joined = Buffer.concat([this.inflateWindow, out]);
