@@ -68,14 +68,22 @@ export class RawPeer {
   closed = false;
   /** A socket error (ECONNRESET...), if any. */
   error: Error | null = null;
-  /** Every byte received, for assertions on the exact bytes. */
+  /** Every byte received (in frame or head mode), for assertions on the exact bytes; not kept after `discard()`. */
   readonly allReceived: Buffer[] = [];
+  /** Count of bytes received. */
+  bytesReceived = 0;
+  private discarding = false;
   /** When the FIN or the close was seen (ms, performance.now()). */
   endedAt = 0;
 
   constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
+      if (this.discarding) {
+        this.wake();
+        return;
+      }
       this.allReceived.push(chunk);
       if (this.frameMode) this.parsed.push(...this.frames.push(chunk));
       else this.buffer = Buffer.concat([this.buffer, chunk]);
@@ -182,6 +190,21 @@ export class RawPeer {
     const rest = this.buffer;
     this.buffer = Buffer.alloc(0);
     if (rest.length > 0) this.parsed.push(...this.frames.push(rest));
+  }
+
+  /** From now on only count incoming bytes (for floods and slow-consumer tests). */
+  discard(): void {
+    this.discarding = true;
+    this.allReceived.length = 0;
+  }
+
+  /** Stop reading from the socket (the kernel buffers fill, then the sender backs up). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   /** The next frame, or an error if the connection ends first. */

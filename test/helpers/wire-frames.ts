@@ -97,12 +97,16 @@ export interface WireFrame {
   raw: Buffer;
 }
 
-/** Parse frames from a byte stream, by hand. */
+/** Parse frames from a byte stream, by hand. Chunks are joined only once a whole frame is there. */
 export class WireFrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private total = 0;
 
   push(chunk: Uint8Array): WireFrame[] {
-    this.buffer = this.buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffer, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(Buffer.from(chunk));
+      this.total += chunk.length;
+    }
     const frames: WireFrame[] = [];
     for (;;) {
       const frame = this.next();
@@ -113,24 +117,34 @@ export class WireFrameReader {
 
   /** Bytes not yet parsed into a frame. */
   get pending(): number {
-    return this.buffer.length;
+    return this.total;
+  }
+
+  /** The first `n` bytes (n <= total), contiguous. */
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    const joined = Buffer.concat(this.chunks, this.total);
+    this.chunks = [joined];
+    return joined;
   }
 
   private next(): WireFrame | null {
-    const b = this.buffer;
-    if (b.length < 2) return null;
+    if (this.total < 2) return null;
+    let b = this.peek(2);
     const masked = (b[1]! & 0x80) !== 0;
     const len7 = b[1]! & 0x7f;
     let offset = 2;
     let length: number;
     let lengthBits: 7 | 16 | 64 = 7;
     if (len7 === 126) {
-      if (b.length < 4) return null;
+      if (this.total < 4) return null;
+      b = this.peek(4);
       length = b.readUInt16BE(2);
       offset = 4;
       lengthBits = 16;
     } else if (len7 === 127) {
-      if (b.length < 10) return null;
+      if (this.total < 10) return null;
+      b = this.peek(10);
       length = Number(b.readBigUInt64BE(2));
       offset = 10;
       lengthBits = 64;
@@ -139,12 +153,16 @@ export class WireFrameReader {
     }
     const maskAt = offset;
     if (masked) offset += 4;
-    if (b.length < offset + length) return null;
+    if (this.total < offset + length) return null;
+    b = this.peek(offset + length);
     const mask = masked ? Buffer.from(b.subarray(maskAt, maskAt + 4)) : null;
     const payload = Buffer.from(b.subarray(offset, offset + length));
     if (mask !== null) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ mask[i % 4]!;
     const raw = Buffer.from(b.subarray(0, offset + length));
-    this.buffer = b.subarray(offset + length);
+    const rest = b.subarray(offset + length);
+    this.chunks[0] = rest;
+    if (rest.length === 0) this.chunks.shift();
+    this.total -= offset + length;
     return {
       fin: (b[0]! & 0x80) !== 0,
       rsv1: (b[0]! & 0x40) !== 0,
