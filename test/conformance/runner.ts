@@ -134,7 +134,7 @@ function stepsPauseMs(steps: Step[]): number {
   let ms = 0;
   for (const s of steps) {
     if ('pause' in s) ms += s.pause;
-    else if (s.chunkDelayMs) ms += s.chunkDelayMs * 64; // rough; only bounds the guard timer
+    else if ('chunkDelayMs' in s && s.chunkDelayMs) ms += s.chunkDelayMs * 64; // rough; only bounds the guard timer
   }
   return ms;
 }

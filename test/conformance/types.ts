@@ -40,7 +40,12 @@ export interface PauseStep {
   pause: number;
 }
 
-export type Step = SendStep | RawStep | PauseStep;
+/** Half-close the TCP connection (send FIN), without a close frame. */
+export interface EndStep {
+  endTcp: true;
+}
+
+export type Step = SendStep | RawStep | PauseStep | EndStep;
 
 /** One item the peer must send back: a reassembled data message or a pong. */
 export interface ExpectedItem {

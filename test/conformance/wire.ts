@@ -294,6 +294,10 @@ export class Wire {
         await sleep(step.pause);
         continue;
       }
+      if ('endTcp' in step) {
+        this.end();
+        continue;
+      }
       let bytes: Buffer;
       if ('raw' in step) {
         bytes = step.raw;

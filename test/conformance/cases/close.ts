@@ -3,7 +3,7 @@
 // code (1000 when the peer's close had no payload); an invalid code or a 1-byte payload is a protocol error
 // (1002); an invalid reason is invalid UTF-8 (1007). After a close nothing more is answered.
 import type { Case, Category } from '../types.js';
-import { closeFrame, contFrame, hexBytes, payload, pingFrame, rawCloseFrame, send, text, textFrame } from './build.js';
+import { closeFrame, contFrame, hexBytes, pause, payload, pingFrame, pong, rawCloseFrame, send, text, textFrame } from './build.js';
 
 const VALID = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
 const INVALID = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
@@ -100,6 +100,30 @@ const cases: Case[] = [
     outcome: { kind: 'close', codes: [1007] },
   },
 ];
+
+// 7.11 the TCP connection ends without a closing handshake (RFC 6455 §7.1.5: abnormal closure, 1006, which
+// is never sent): the peer must close its side too; a close frame is allowed but not required.
+const halfway = textFrame(payload('text', 1000));
+cases.push(
+  {
+    id: '7.11.1',
+    description: 'TCP FIN after a complete message, no close frame → the peer closes TCP (the echo may come first)',
+    steps: [send(textFrame('before FIN')), pause(100), { endTcp: true }],
+    outcome: { kind: 'dropped', closeFrame: 'optional', messages: [text('before FIN', true)] },
+  },
+  {
+    id: '7.11.2',
+    description: 'TCP FIN in the middle of a frame → the peer closes TCP',
+    steps: [send(halfway, { range: [0, 500], rangeIn: 'payload' }), pause(100), { endTcp: true }],
+    outcome: { kind: 'dropped', closeFrame: 'optional' },
+  },
+  {
+    id: '7.11.3',
+    description: 'TCP FIN right after a ping → the peer closes TCP (the pong may come first)',
+    steps: [send(pingFrame('last words')), { endTcp: true }],
+    outcome: { kind: 'dropped', closeFrame: 'optional', messages: [{ ...pong('last words'), optional: true }] },
+  },
+);
 
 // 7.7 valid codes are echoed back
 VALID.forEach((code, i) => {
