@@ -98,7 +98,7 @@ describe('Chromium <-> wsforge', () => {
     assert.deepEqual(result.smallText, { same: true });
     assert.equal(result.streamedText?.length, streamed.length, 'streamed text length');
     assert.ok(result.streamedText === streamed, 'the fragmented text arrived whole and equal');
-    // The reason in the page's close event is the server's echo; the demo-page test checks it (FINDINGS.md F1).
+    // The reason in the page's close event is the server's echo; the demo-page test checks it (FINDINGS.md I1).
     assert.deepEqual(result.close && { code: result.close.code, wasClean: result.close.wasClean }, { code: 1000, wasClean: true }, 'close event in the page');
 
     const { recorder: seen } = await server.connectionAt('/direct');

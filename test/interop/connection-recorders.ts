@@ -2,7 +2,7 @@
 // check afterwards without racing the events. One recorder for wsforge connections, one for
 // the `ws` package's.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import WS, { WebSocketServer as WsWebSocketServer } from 'ws';
 import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
 import { Deferred, EventQueue, withTimeout } from './bounded-wait.js';
@@ -67,8 +67,13 @@ export class WsRecorder {
   readonly pongs = new EventQueue<Buffer>('pong');
   readonly errors: Error[] = [];
   private readonly closed = new Deferred<CloseSeen>();
+  /** Client side: the TCP socket, from the 'upgrade' event (to count bytes on the wire). */
+  socket: Socket | null = null;
 
   constructor(readonly ws: WS) {
+    ws.on('upgrade', (response) => {
+      this.socket = response.socket;
+    });
     ws.on('message', (data, isBinary) => {
       this.messages.push({ data: toBuffer(data), isBinary });
     });
@@ -221,6 +226,8 @@ export interface WsConnectionSeen {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   recorder: WsRecorder;
+  /** The TCP socket (to count bytes on the wire). */
+  socket: Socket;
 }
 
 export interface WsServer {
@@ -245,7 +252,7 @@ export async function startWsServer(options: WS.ServerOptions = {}, echoMessages
       });
     }
     const path = (request.url ?? '/').split('?')[0]!;
-    connections.push({ ws, path, headers: request.headers, recorder });
+    connections.push({ ws, path, headers: request.headers, recorder, socket: request.socket as Socket });
   });
   await withTimeout(
     new Promise<void>((resolve, reject) => {
