@@ -422,7 +422,7 @@ describe('permessage-deflate: closing while a compressed message is on its way',
     assert.equal(client.ws.wasClean, true, 'both close frames were exchanged');
   });
 
-  test('wsforge server closes while a ws client is sending it compressed 1 MiB messages: a clean close with the code and reason ws answered', async (t) => {
+  test('wsforge server closes while a ws client is sending it compressed 1 MiB and 8 MiB messages: a clean close with the code and reason ws answered', async (t) => {
     let messages = 0;
     const server = await startWsforgeServer({ perMessageDeflate: true }, (ws) => {
       ws.on('message', () => {
@@ -435,7 +435,8 @@ describe('permessage-deflate: closing while a compressed message is on its way',
     const client = await openWsClient(`${server.url}close-while-inflating`, undefined, { perMessageDeflate: true });
     const { ws, recorder: seen } = await server.connectionAt('/close-while-inflating');
     client.ws.send(ONE_MIB_JSON.toString('utf8'));
-    client.ws.send(jsonLikeText(1024 * 1024, 1234));
+    // 8 MiB: its inflate takes long enough that ws's answer to the close arrives meanwhile.
+    client.ws.send(jsonLikeText(8 * 1024 * 1024, 1234));
     assert.deepEqual(await client.waitForClose(), { code: 1000, reason: 'server bye' }, 'the ws client got a clean close');
     assert.deepEqual(await seen.waitForClose(), { code: 1000, reason: 'server bye' }, "the wsforge server's close event: ws answered 1000 \"server bye\"");
     assert.equal(ws.wasClean, true, 'both close frames were exchanged');
