@@ -216,7 +216,7 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
         early: () => null,
         async stop() {
           socket.destroy();
-          return [];
+          return { notes: [], problems: [] };
         },
       };
     });

@@ -275,7 +275,9 @@ export async function runCase(target: TargetSession, kase: Case, category: strin
     clearTimeout(guard);
     if (opened !== null) {
       try {
-        result.notes.push(...(await opened.cleanup()));
+        const report = await opened.cleanup();
+        result.notes.push(...report.notes);
+        result.problems.push(...report.problems);
       } catch (err) {
         result.notes.push(`cleanup failed: ${(err as Error).message}`);
       }

@@ -20,8 +20,14 @@ const PEERS = fileURLToPath(new URL('./peers/', import.meta.url));
 
 export interface OpenedCase {
   wire: Wire;
-  /** Tears the connection (and the client under test) down; returns notes for the report. */
-  cleanup(): Promise<string[]>;
+  /** Tears the connection (and the client under test) down. */
+  cleanup(): Promise<CleanupReport>;
+}
+
+/** What tearing a case down showed: notes for the report, and problems that fail the case. */
+export interface CleanupReport {
+  notes: string[];
+  problems: string[];
 }
 
 export interface TargetSession {
@@ -51,14 +57,19 @@ const TAIL = 4000;
 /** A child process we started, with bounded output capture and a bounded stop (by its PID only). */
 class Child {
   readonly proc: ChildProcess;
+  /** Last TAIL characters of stdout+stderr. */
   out = '';
+  /** First TAIL characters of stdout+stderr (the start of an error is often the useful part). */
+  head = '';
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   readonly exited: Promise<void>;
 
   constructor(args: string[]) {
     this.proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
     const keep = (d: Buffer): void => {
-      this.out = (this.out + d.toString('utf8')).slice(-TAIL);
+      const text = d.toString('utf8');
+      if (this.head.length < TAIL) this.head += text.slice(0, TAIL - this.head.length);
+      this.out = (this.out + text).slice(-TAIL);
     };
     this.proc.stdout!.on('data', keep);
     this.proc.stderr!.on('data', keep);
@@ -88,6 +99,12 @@ class Child {
       await Promise.race([this.exited, timeout(2000)]);
     }
     return false;
+  }
+
+  /** Output for a report: all of it when short, else its start and its end. */
+  excerpt(max = 600): string {
+    if (this.out.length <= max && this.head === this.out) return this.out;
+    return `${this.head.slice(0, max / 2)} [...] ${this.out.slice(-max / 2)}`;
   }
 
   describeExit(): string {
@@ -142,7 +159,7 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
         name,
         side: 'server',
         describe: `${describe} at ${host}:${port}`,
-        health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output tail: ${child.out.slice(-600)}` : null),
+        health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output: ${child.excerpt(1000)}` : null),
         open: (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
         async stop() {
           await child.stop(0);
@@ -169,7 +186,7 @@ export async function openServerCase(host: string, port: number, kase: Case, tim
       wire,
       async cleanup() {
         wire.destroy();
-        return [];
+        return { notes: [], problems: [] };
       },
     };
   } catch (err) {
@@ -207,7 +224,7 @@ function connectTcp(host: string, port: number, timeoutMs: number): Promise<Sock
 export const POST_UPGRADE_DELAY_MS = 100;
 
 /** How a client under test is started for one case; returns a stopper that returns notes. */
-export type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<string[]>; early(): string | null };
+export type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<CleanupReport>; early(): string | null };
 
 export function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
   return {
@@ -234,7 +251,7 @@ export function clientTarget(name: string, describe: string, needs: string[], la
           const incoming = await accepted;
           if (incoming === null) {
             fuzz.cancel(path);
-            const notes = await client.stop(false);
+            const { notes } = await client.stop(false);
             throw new Error(`the client under test did not open ${path} within ${timeoutMs} ms${client.early() ?? ''}; ${notes.join('; ')}`);
           }
           const { socket, head, rest } = incoming;
@@ -248,7 +265,7 @@ export function clientTarget(name: string, describe: string, needs: string[], la
           if (problems.length > 0) {
             socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             setTimeout(() => socket.destroy(), 500).unref();
-            const notes = await client.stop(true);
+            const { notes } = await client.stop(true);
             throw new Error(`handshake request: ${problems.join('; ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
           }
           const response = upgradeResponse(head, hs?.answerExtensions);
@@ -262,9 +279,9 @@ export function clientTarget(name: string, describe: string, needs: string[], la
           return {
             wire,
             async cleanup() {
-              const notes = await client.stop(true);
+              const report = await client.stop(true);
               wire.destroy();
-              return notes;
+              return report;
             },
           };
         },
@@ -330,7 +347,7 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
             /* already closed */
           }
         }
-        return notes;
+        return { notes, problems: [] };
       },
     };
   };
@@ -338,15 +355,20 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
 
 /** A client process spawned per case with the URL appended to `args`. */
 function processLauncher(args: string[]): ClientLauncher {
-  return (url) => {
+  return (url, kase) => {
     const child = new Child([...args.map((a) => (a === '{url}' ? url : a))]);
     return {
-      early: () => (child.exit !== null ? ` (client ${child.describeExit()}: ${child.out.slice(-300)})` : null),
+      early: () => (child.exit !== null ? ` (client ${child.describeExit()}: ${child.excerpt()})` : null),
       async stop(connected: boolean) {
-        const byItself = await child.stop(connected ? 1500 : 0);
+        const byItself = await child.stop(connected ? 3000 : 0);
         const notes = [`client process ${child.describeExit()}${byItself ? '' : ' (did not exit by itself)'}`];
-        if (child.out.trim() !== '') notes.push(`client output tail: ${JSON.stringify(child.out.slice(-300))}`);
-        return notes;
+        if (child.out.trim() !== '') notes.push(`client output: ${JSON.stringify(child.excerpt())}`);
+        const problems: string[] = [];
+        // CLI contract (docs/API.md): `connect --echo` exits 0 when the server closes normally (1000), as the
+        // fuzzing server does at the end of every echo case.
+        if (connected && kase.outcome.kind === 'echo' && child.exit?.code !== 0)
+          problems.push(`the client process did not exit 0 after the normal close (${child.describeExit()})`);
+        return { notes, problems };
       },
     };
   };
