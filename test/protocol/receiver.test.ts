@@ -268,6 +268,34 @@ describe('UTF-8 in text messages (RFC 6455 §8.1), failing fast', () => {
     }
   });
 
+  test('RFC 6455 §5.4/§8.1: a code point split across fragments with a ping in between is valid', () => {
+    const bytes = Buffer.concat([
+      clientFrame({ opcode: OP.TEXT, fin: false, payload: Buffer.from([0x61, 0xe2, 0x82]) }),
+      clientFrame({ opcode: OP.PING, payload: 'mid' }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: Buffer.from([0xac]) }),
+    ]);
+    const { recorder } = feed(bytes);
+    assert.deepEqual(recorder.events, [
+      { type: 'ping', payload: Buffer.from('mid') },
+      { type: 'message', data: Buffer.from('a€'), isBinary: false },
+    ]);
+  });
+
+  test('RFC 6455 §8.1: the UTF-8 state does not leak from a failed-free message into the next one', () => {
+    // A message that ends exactly on a boundary, then one that starts with a continuation byte: invalid.
+    const bytes = Buffer.concat([
+      clientFrame({ opcode: OP.TEXT, fin: false, payload: Buffer.from([0xe2, 0x82]) }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: Buffer.from([0xac]) }),
+      clientFrame({ opcode: OP.TEXT, fin: false, payload: Buffer.from([0x61]) }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: Buffer.from([0xac]) }),
+    ]);
+    const { recorder } = feed(bytes);
+    assert.deepEqual(recorder.events, [
+      { type: 'message', data: Buffer.from('€'), isBinary: false },
+      { type: 'error', code: 'WSF_ERR_INVALID_UTF8', closeCode: 1007 },
+    ]);
+  });
+
   test('RFC 6455 §5.6: binary messages are not checked for UTF-8', () => {
     const payload = Buffer.from([0xff, 0xfe, 0xc0, 0x80]);
     const { recorder } = feed(clientFrame({ opcode: OP.BINARY, payload }));
@@ -308,6 +336,17 @@ describe('limits (decision: maxPayload 16 MiB, maxFragments 262,144, close 1009)
     assert.equal(recorder.messages.length, 1);
     assert.ok(recorder.messages[0]!.data.equals(payload));
     assertFails(clientFrame({ opcode: OP.BINARY, declaredLength: DEFAULT_MAX_PAYLOAD + 1 }), 1009, 'WSF_ERR_MESSAGE_TOO_BIG');
+  });
+
+  test('decision: maxPayload and maxFragments count per message: consecutive messages at the limits all pass', () => {
+    const message = [
+      clientFrame({ opcode: OP.BINARY, fin: false, payload: Buffer.alloc(600, 1) }),
+      clientFrame({ opcode: OP.PING, payload: 'control frames are not fragments' }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: Buffer.alloc(400, 2) }),
+    ];
+    const { recorder } = feed(Buffer.concat([...message, ...message, ...message]), { limits: { maxPayload: 1000, maxFragments: 2 } });
+    assert.equal(recorder.errors.length, 0);
+    assert.equal(recorder.messages.length, 3);
   });
 
   test('decision: more than maxFragments fragments closes 1009 (custom limit of 4)', () => {

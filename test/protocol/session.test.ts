@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { ReadyState } from '../../src/protocol/session.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
-import { clientFrame, closePayload, OP, parseWireFrames, readClose, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { clientFrame, closePayload, OP, parseWireFrames, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
 
@@ -224,7 +224,7 @@ describe('ping and pong (RFC 6455 §5.5.2, §5.5.3)', () => {
     assert.deepEqual(h.events, [{ type: 'pong', payload: Buffer.from('beat') }]);
   });
 
-  test('option autoPong: false leaves pings unanswered but reported', () => {
+  test('API (autoPong: false): pings are reported but not answered', () => {
     const h = server({ autoPong: false }).feed(clientFrame({ opcode: OP.PING, payload: 'p' }));
     assert.deepEqual(h.sent(), []);
     assert.deepEqual(h.events, [{ type: 'ping', payload: Buffer.from('p') }]);
@@ -328,7 +328,7 @@ describe('sending (RFC 6455 §5.2, §5.3)', () => {
     );
   });
 
-  test('session round trip: a client session\'s output, fed to a server session, yields the same messages', () => {
+  test('RFC 6455 §5.3: session round trip: a client session\'s output, fed to a server session, yields the same messages', () => {
     const client = new SessionHarness('client');
     const messages: Array<[Buffer, boolean]> = [];
     for (const length of [0, 125, 126, 65535, 65536]) messages.push([Buffer.alloc(length, length & 0xff), true]);
@@ -342,7 +342,7 @@ describe('sending (RFC 6455 §5.2, §5.3)', () => {
     assert.equal(serverSide.errors.length, 0);
   });
 
-  test('session round trip: a 16 MiB message from a client session reaches a server session intact', () => {
+  test('decision (maxPayload 16 MiB): session round trip: a 16 MiB message from a client session reaches a server session intact', () => {
     const client = new SessionHarness('client');
     const payload = Buffer.alloc(16 * 1024 * 1024);
     for (let i = 0; i < payload.length; i += 4096) payload[i] = (i >> 12) & 0xff;
@@ -372,12 +372,47 @@ describe('sending (RFC 6455 §5.2, §5.3)', () => {
     assert.equal(h.session.readyState, ReadyState.CLOSED);
   });
 
-  test('server frames parse as unmasked: the whole output is valid framing', () => {
+  test('RFC 6455 §5.1: a server never masks: the whole output parses as unmasked frames', () => {
     const h = server();
     h.session.sendText('a');
     h.session.sendBytes(Buffer.alloc(20_000, 1), true);
     h.session.pong(Buffer.from('x'));
     const frames = parseWireFrames(h.wire);
     assert.deepEqual(frames.map((f) => [f.opcode, f.masked]), [[OP.TEXT, false], [OP.BINARY, false], [OP.PONG, false]]);
+  });
+});
+
+describe('chunking independence of the whole session (sans-I/O)', () => {
+  test('sans-I/O: whole, 1 byte at a time and seeded random splits give identical events and identical output bytes', () => {
+    const stream = Buffer.concat([
+      clientFrame({ opcode: OP.TEXT, payload: 'hello' }),
+      clientFrame({ opcode: OP.PING, payload: 'p1' }),
+      clientFrame({ opcode: OP.BINARY, fin: false, payload: Buffer.alloc(200, 1) }),
+      clientFrame({ opcode: OP.PING, payload: 'p2' }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: Buffer.alloc(70_000, 2) }),
+      clientFrame({ opcode: OP.PONG, payload: 'unsolicited' }),
+      clientFrame({ opcode: OP.CLOSE, payload: closePayload(4000, 'end') }),
+      clientFrame({ opcode: OP.TEXT, payload: 'after close: ignored' }),
+    ]);
+    const run = (size: (i: number) => number) => {
+      const h = server();
+      let offset = 0;
+      for (let i = 0; offset < stream.length; i++) {
+        const n = Math.max(1, size(i));
+        h.feed(stream.subarray(offset, offset + n));
+        offset += n;
+      }
+      return { events: h.events, wire: h.wire };
+    };
+    const whole = run(() => stream.length);
+    assert.deepEqual(
+      parseWireFrames(whole.wire).map((f) => [f.opcode, f.payload.length]),
+      [[OP.PONG, 2], [OP.PONG, 2], [OP.CLOSE, 2]],
+    );
+    assert.deepEqual(run(() => 1), whole, 'one byte at a time');
+    for (const seed of [5, 6, 7]) {
+      const random = seededRandom(seed);
+      assert.deepEqual(run(() => Math.floor(random() * 3000)), whole, `seed ${seed}`);
+    }
   });
 });
