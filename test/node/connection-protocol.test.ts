@@ -169,6 +169,14 @@ describe('the closing handshake (RFC 6455 §5.5.1, §7.1)', () => {
     assert.equal(ws.wasClean, false);
   });
 
+  test('RFC 6455 §7.1.5: a peer that half-closes TCP (FIN) without a close frame: the server closes too, event 1006', async (t) => {
+    const { peer, ws, closed } = await pair(t);
+    peer.socket.end();
+    await peer.waitClosed(2000);
+    assert.deepEqual(await closed, [1006, '']);
+    assert.equal(ws.wasClean, false);
+  });
+
   test('RFC 6455 §7.1.2: after we send a close, incoming data messages are dropped and pings not answered', async (t) => {
     const { peer, ws, closed } = await pair(t);
     const messages: unknown[] = [];

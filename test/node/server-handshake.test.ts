@@ -270,6 +270,8 @@ for (const mode of SERVER_MODES) {
       assert.equal(response.head.startLine, 'HTTP/1.1 401 Unauthorized');
       assert.equal(headerValue(response.head, 'www-authenticate'), 'Bearer');
       assert.ok(headerHasToken(response.head, 'connection', 'close'));
+      assert.match(headerValue(response.head, 'content-type') ?? '', /^text\/plain/);
+      assert.equal(Buffer.byteLength(response.body), Number(headerValue(response.head, 'content-length')));
       assert.equal(response.closedByServer, true);
     });
 

@@ -253,6 +253,19 @@ describe('sendStream (RFC 6455 §5.4)', () => {
     );
   });
 
+  test('RFC 6455 §5.4: a broadcast during a stream goes on the wire after the streamed message', async (t) => {
+    const { peer, ws, server } = await pair(t);
+    const done = ws.sendStream(slowChunks(['s1', 's2', 's3'], 20), { binary: false });
+    const first = await peer.nextFrame();
+    assert.equal(server.wss.broadcast('broadcast'), 1);
+    await withTimeout(done, 2000, 'sendStream');
+    const got = [first, ...(await frames(peer, 3))];
+    assert.deepEqual(
+      got.map((f) => [f.opcode, f.fin, f.payload.toString()]),
+      [[OP.TEXT, false, 's1'], [OP.CONTINUATION, false, 's2'], [OP.CONTINUATION, true, 's3'], [OP.TEXT, true, 'broadcast']],
+    );
+  });
+
   test('RFC 6455 §5.4: sendStream of one chunk sends one FIN frame; of nothing, one empty FIN frame', async (t) => {
     const { peer, ws } = await pair(t);
     await withTimeout(ws.sendStream(['only']), 2000, 'sendStream');

@@ -118,6 +118,21 @@ describe('WHATWG WebSocket: lifecycle', () => {
     assert.equal((await close).code, 1006);
   });
 
+  test('WHATWG: close() while CONNECTING → readyState CLOSING, then error and close 1006, never open', async (t) => {
+    const server = await echoServer(t);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+    const order: string[] = [];
+    ws.onopen = () => order.push('open');
+    ws.onerror = () => order.push('error');
+    ws.close();
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    const event = await once<CloseEvent>(ws, 'close', 3000);
+    assert.deepEqual(order, ['error']);
+    assert.equal(event.code, 1006);
+    assert.equal(event.wasClean, false);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
   test('WHATWG: a bad URL throws SyntaxError from the constructor', () => {
     for (const url of ['nope', 'ftp://x/', 'ws://x/#frag']) {
       assert.throws(() => new WebSocket(url), (e: unknown) => e instanceof DOMException && e.name === 'SyntaxError', url);

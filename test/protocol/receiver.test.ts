@@ -309,6 +309,10 @@ describe('limits (decision: maxPayload 16 MiB, maxFragments 262,144, close 1009)
     assertFails(header, 1009, 'WSF_ERR_MESSAGE_TOO_BIG');
   });
 
+  test('decision: a 64-bit length of 2^63 - 1 (top bit clear) is too big: 1009, not 1002', () => {
+    assertFails(clientFrame({ opcode: OP.BINARY, lengthBits: 64, declaredLength: 0x7fffffffffffffffn }), 1009, 'WSF_ERR_MESSAGE_TOO_BIG');
+  });
+
   test('decision: a fragment that takes a message over maxPayload closes 1009 from its header', () => {
     const { recorder, receiver } = makeReceiver({ limits: { maxPayload: 1000 } });
     receiver.receive(clientFrame({ opcode: OP.BINARY, fin: false, payload: Buffer.alloc(600) }));
