@@ -115,3 +115,34 @@ describe('limits end to end (decision)', () => {
     assert.equal(messages.length, 1);
   });
 });
+
+describe('many connections at once', () => {
+  test('RFC 6455 §5.6: 20 concurrent clients, 200 pipelined messages each: every client gets exactly its own echoes, in order', { timeout: 20_000 }, async (t) => {
+    const server = await startServer();
+    echo(server.wss);
+    t.after(() => server.stop());
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connect(`ws://127.0.0.1:${server.port}/`)));
+    t.after(() => clients.forEach((c) => c.terminate()));
+    const results = await Promise.all(
+      clients.map((client, c) => {
+        const expected: Array<[string | Buffer, boolean]> = [];
+        for (let i = 0; i < 200; i++) {
+          // Short texts (encoded in place), small and mid-size binaries: all the output paths.
+          if (i % 3 === 0) expected.push([`c${c}-m${i}-${'é'.repeat(i % 20)}`, false]);
+          else if (i % 3 === 1) expected.push([Buffer.alloc(1 + (i % 200), (c * 7 + i) & 0xff), true]);
+          else expected.push([Buffer.alloc(9000 + i, (c + i) & 0xff), true]);
+        }
+        const got: Array<[string | Buffer, boolean]> = [];
+        const done = new Promise<void>((resolve) =>
+          client.on('message', (data, isBinary) => {
+            got.push([data, isBinary]);
+            if (got.length === expected.length) resolve();
+          }),
+        );
+        for (const [data, isBinary] of expected) client.send(data, { binary: isBinary });
+        return done.then(() => ({ got, expected }));
+      }),
+    );
+    for (const [c, { got, expected }] of results.entries()) assert.deepEqual(got, expected, `client ${c}`);
+  });
+});
