@@ -72,7 +72,8 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: st
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // parseArgs explains some errors over several lines; the CLI reports one.
+    throw new UsageError((error as Error).message.split('\n')[0]!);
   }
 }
 
@@ -152,6 +153,19 @@ async function serve(args: string[]): Promise<void> {
     if (verbose) log(`rejected ${status} ${reason}`);
   });
 
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
+    httpServer.close();
+    httpServer.closeAllConnections();
+    void wss.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  // Signal handlers are in place before the readiness line, so a supervisor may signal at once.
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, values.host as string, () => {
@@ -164,18 +178,6 @@ async function serve(args: string[]): Promise<void> {
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`listening on ${tls ? 'wss' : 'ws'}://${host}:${address.port}\n`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
-    httpServer.close();
-    httpServer.closeAllConnections();
-    void wss.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 async function connectCommand(args: string[]): Promise<void> {

@@ -17,8 +17,10 @@ import {
   type HeaderMap,
   type HttpRequestHead,
   parseRequestHead,
+  type UpgradeRequest,
   validateUpgradeRequest,
 } from '../protocol/handshake.js';
+import { setSocketOwner, type SocketOwner } from './socket-owner.js';
 import { type ConnectionOptions, resolveSettings, type SendData, toBuffer, WebSocket } from './websocket.js';
 
 /** What the handshake hook and the subprotocol chooser see of a request. */
@@ -123,12 +125,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private server: NetServer | null = null;
   private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: UpgradeListener }> = [];
   private readonly pending = new Set<Duplex>();
+  private readonly rawHandshakes = new Set<RawHandshake>();
+  private sweepTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.options = options;
-    this.settings = resolveSettings(options);
+    // A server's own copy: it carries the hook that keeps `clients` current.
+    this.settings = { ...resolveSettings(options), onConnectionClosed: (ws) => this.clients.delete(ws) };
     this.paths = options.path === undefined ? null : new Set(typeof options.path === 'string' ? [options.path] : options.path);
     this.origins = options.origins === undefined ? null : new Set(options.origins.map((o) => o.toLowerCase()));
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
@@ -145,7 +150,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
     if (this.server !== null) return Promise.reject(new Error('already listening'));
     const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
-    const server = options.tls ? createTlsServer(options.tls, onSocket) : createNetServer(onSocket);
+    // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
+    const server = options.tls ? createTlsServer({ noDelay: true, ...options.tls }, onSocket) : createNetServer({ noDelay: true }, onSocket);
     this.server = server;
     if (options.tls) {
       // A failed TLS handshake: nothing to answer; just drop it.
@@ -198,7 +204,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       headers[name] = previous === undefined ? raw[i + 1]! : `${previous}, ${raw[i + 1]!}`;
       headerCounts[name] = (headerCounts[name] ?? 0) + 1;
     }
-    const head$: HttpRequestHead = {
+    const requestHead: HttpRequestHead = {
       method: request.method ?? '',
       target: request.url ?? '/',
       httpVersion: request.httpVersion,
@@ -207,7 +213,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     };
     this.pending.add(socket);
     socket.on('error', swallowError);
-    return this.processHandshake(socket, head$, head);
+    return Promise.resolve(this.processHandshake(socket, requestHead, head));
   }
 
   /**
@@ -244,6 +250,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of this.pending) socket.destroy();
       this.pending.clear();
+      for (const handshake of this.rawHandshakes) handshake.abort();
+      this.rawHandshakes.clear();
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
       const gone: Promise<void>[] = [];
       for (const ws of this.clients) {
         gone.push(new Promise((resolve) => ws.once('close', () => resolve())));
@@ -267,9 +277,29 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       socket.destroy();
       return;
     }
-    socket.setNoDelay(true);
-    this.pending.add(socket);
-    new RawHandshake(this, socket, this.maxHeaderSize, this.handshakeTimeout);
+    const handshake = new RawHandshake(this, socket, this.maxHeaderSize, Date.now() + this.handshakeTimeout);
+    this.rawHandshakes.add(handshake);
+    this.sweepTimer ??= setInterval(sweepHandshakes, Math.max(10, Math.min(1000, this.handshakeTimeout / 4)), this);
+  }
+
+  /** @internal A raw handshake finished (or failed): stop watching its deadline. */
+  handshakeDone(handshake: RawHandshake): void {
+    this.rawHandshakes.delete(handshake);
+    if (this.rawHandshakes.size === 0 && this.sweepTimer !== null) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    }
+  }
+
+  /**
+   * @internal One timer for all handshakes in progress, instead of one per connection: those
+   * past their deadline get 408 (so a handshake times out within a quarter of the timeout late).
+   */
+  sweepHandshakes(): void {
+    const now = Date.now();
+    for (const handshake of this.rawHandshakes) {
+      if (handshake.deadline <= now) handshake.timedOut();
+    }
   }
 
   /** @internal Called by RawHandshake with a complete request head. */
@@ -281,7 +311,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.refuse(socket, error as HandshakeRejection, undefined);
       return;
     }
-    void this.processHandshake(socket, head, rest);
+    const result = this.processHandshake(socket, head, rest);
+    if (isPromise(result)) {
+      // Waiting for an async hook: still counted (maxConnections) and dropped by close().
+      this.pending.add(socket);
+      // Rejections are handled inside; this only keeps a failing then() from going unnoticed.
+      result.catch((error: unknown) => this.reportError(error as Error));
+    }
   }
 
   /** @internal A socket that went away during its handshake. */
@@ -304,12 +340,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     return null;
   }
 
-  private async processHandshake(
-    socket: Duplex,
-    head: HttpRequestHead,
-    rest: Buffer,
-  ): Promise<WebSocket | null> {
-    let upgrade;
+  /**
+   * Validate a request and run the hook. Synchronous unless the hook returns a promise: a
+   * connection costs no promise or async frame when nothing has to be awaited.
+   */
+  private processHandshake(socket: Duplex, head: HttpRequestHead, rest: Buffer): WebSocket | null | Promise<WebSocket | null> {
+    let upgrade: UpgradeRequest;
     try {
       upgrade = validateUpgradeRequest(head);
     } catch (error) {
@@ -317,17 +353,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     const queryStart = head.target.indexOf('?');
     const path = queryStart === -1 ? head.target : head.target.slice(0, queryStart);
-    const request: HandshakeRequest = {
-      method: head.method,
-      url: head.target,
-      path,
-      query: new URLSearchParams(queryStart === -1 ? '' : head.target.slice(queryStart + 1)),
-      headers: head.headers,
-      origin: head.headers['origin'],
-      remoteAddress: (socket as Partial<Socket>).remoteAddress,
-      protocols: upgrade.protocols,
-      extensions: upgrade.extensions,
-    };
+    const request = new IncomingHandshake(head, path, queryStart, socket, upgrade.protocols, upgrade.extensions);
     if (this.closing !== null) return this.refuse(socket, new HandshakeRejection(503, 'server shutting down'), request);
     if (this.paths !== null && !this.paths.has(path)) {
       return this.refuse(socket, new HandshakeRejection(404, `no WebSocket endpoint at ${path.slice(0, 100)}`), request);
@@ -335,37 +361,57 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (this.origins !== null && request.origin !== undefined && !this.origins.has(request.origin.toLowerCase())) {
       return this.refuse(socket, new HandshakeRejection(403, 'origin not allowed'), request);
     }
-    if (this.clients.size + this.pending.size > this.maxConnections) {
+    // Count this connection too: a raw one is in neither set while it is being decided.
+    const self = this.pending.has(socket) ? 0 : 1;
+    if (this.clients.size + this.pending.size + this.rawHandshakes.size + self > this.maxConnections) {
       return this.refuse(socket, new HandshakeRejection(503, 'too many connections', { 'Retry-After': '1' }), request);
     }
-
-    let accept: HandshakeAccept = {};
-    if (this.options.onHandshake !== undefined) {
-      let decision: HandshakeDecision;
-      try {
-        const result = this.options.onHandshake(request);
-        decision = isPromise(result) ? await result : result;
-      } catch (error) {
+    const hook = this.options.onHandshake;
+    if (hook === undefined) return this.completeHandshake(socket, upgrade, request, rest, undefined);
+    let result: HandshakeDecision | Promise<HandshakeDecision>;
+    try {
+      result = hook(request);
+    } catch (error) {
+      this.reportError(error as Error);
+      return this.refuse(socket, new HandshakeRejection(500, 'internal error'), request);
+    }
+    if (!isPromise(result)) return this.completeHandshake(socket, upgrade, request, rest, result);
+    return result.then(
+      (decision) => {
+        // The client may have gone while we waited.
+        if (socket.destroyed || !socket.writable) {
+          this.pending.delete(socket);
+          return null;
+        }
+        return this.completeHandshake(socket, upgrade, request, rest, decision);
+      },
+      (error: unknown) => {
         this.reportError(error as Error);
         return this.refuse(socket, new HandshakeRejection(500, 'internal error'), request);
-      }
-      if (decision === false) return this.refuse(socket, new HandshakeRejection(403, 'forbidden'), request);
-      if (typeof decision === 'object' && decision !== null) {
-        if ('status' in decision) {
-          const status = decision.status;
-          if (!Number.isInteger(status) || status < 400 || status > 599) {
-            this.reportError(new Error(`onHandshake returned status ${status}; use 400-599 to refuse`));
-            return this.refuse(socket, new HandshakeRejection(500, 'internal error'), request);
-          }
-          return this.refuse(socket, new HandshakeRejection(status, decision.body ?? '', flattenHeaders(decision.headers)), request);
+      },
+    );
+  }
+
+  /** Apply the hook's decision, choose subprotocol and extension, answer 101 and open the connection. */
+  private completeHandshake(
+    socket: Duplex,
+    upgrade: UpgradeRequest,
+    request: HandshakeRequest,
+    rest: Buffer,
+    decision: HandshakeDecision,
+  ): WebSocket | null {
+    let accept: HandshakeAccept = {};
+    if (decision === false) return this.refuse(socket, new HandshakeRejection(403, 'forbidden'), request);
+    if (typeof decision === 'object' && decision !== null) {
+      if ('status' in decision) {
+        const status = decision.status;
+        if (!Number.isInteger(status) || status < 400 || status > 599) {
+          this.reportError(new Error(`onHandshake returned status ${status}; use 400-599 to refuse`));
+          return this.refuse(socket, new HandshakeRejection(500, 'internal error'), request);
         }
-        accept = decision;
+        return this.refuse(socket, new HandshakeRejection(status, decision.body ?? '', flattenHeaders(decision.headers)), request);
       }
-      // The client may have gone while we waited.
-      if (socket.destroyed || !socket.writable) {
-        this.pending.delete(socket);
-        return null;
-      }
+      accept = decision;
     }
 
     // Subprotocol: the hook's choice, else the chooser, else the first of ours the client offered.
@@ -417,7 +463,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return null;
     }
     socket.write(response);
-    socket.removeListener('error', swallowError);
     const ws = new WebSocket(socket, {
       role: 'server',
       options: this.options,
@@ -427,7 +472,6 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     });
     if (accept.data !== undefined) ws.data = accept.data;
     this.clients.add(ws);
-    ws.once('close', () => this.clients.delete(ws));
     this.emit('connection', ws, request);
     // Frames that arrived with the handshake are processed once the application has its handlers.
     if (rest.length > 0) ws.handleSocketData(rest);
@@ -439,24 +483,58 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 }
 
+/**
+ * The HandshakeRequest handed to hooks and 'connection' listeners. The query and the remote
+ * address are computed on first use: reading `socket.remoteAddress` makes Node cache the peer
+ * name on the socket, which every idle connection would then carry.
+ */
+class IncomingHandshake implements HandshakeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<HeaderMap>;
+  readonly origin: string | undefined;
+  private parsedQuery: URLSearchParams | null = null;
+
+  constructor(
+    head: HttpRequestHead,
+    readonly path: string,
+    private readonly queryStart: number,
+    private readonly socket: Duplex,
+    readonly protocols: readonly string[],
+    readonly extensions: readonly ExtensionParams[],
+  ) {
+    this.method = head.method;
+    this.url = head.target;
+    this.headers = head.headers;
+    this.origin = head.headers['origin'];
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.queryStart === -1 ? '' : this.url.slice(this.queryStart + 1)));
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.socket as Partial<Socket>).remoteAddress;
+  }
+}
+
 /** Collects a raw TCP handshake's head, with a size limit and a deadline. */
-class RawHandshake {
+class RawHandshake implements SocketOwner {
   private chunks: Buffer | null = null;
-  private readonly timer: NodeJS.Timeout;
+  private done = false;
 
   constructor(
     private readonly server: WebSocketServer,
     private readonly socket: Socket,
     private readonly maxHeaderSize: number,
-    timeout: number,
+    /** Date.now() after which the handshake is refused with 408. */
+    readonly deadline: number,
   ) {
-    this.timer = setTimeout(() => this.timedOut(), timeout);
-    socket.on('data', this.onData);
-    socket.on('error', swallowError);
-    socket.on('close', this.onClose);
+    setSocketOwner(socket, this);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  handleSocketData(chunk: Buffer): void {
+    if (this.done) return;
     const data = this.chunks === null ? chunk : Buffer.concat([this.chunks, chunk]);
     let end: number;
     try {
@@ -474,24 +552,46 @@ class RawHandshake {
     // Hold further bytes in the socket until the connection has its handlers.
     this.socket.pause();
     this.server.rawHeadReceived(this.socket, data.subarray(0, end), data.subarray(end));
-  };
+  }
 
-  private readonly onClose = (): void => {
+  handleSocketClose(): void {
     this.finish();
     this.server.forget(this.socket);
-  };
+  }
 
-  private timedOut(): void {
+  handleSocketEnd(): void {
+    // A client that half-closes before its handshake is done will not complete it.
+    this.socket.end();
+  }
+
+  handleSocketError(): void {
+    // An error ends the socket; 'close' does the bookkeeping.
+  }
+
+  handleSocketDrain(): void {}
+
+  /** The server is closing: drop the connection. */
+  abort(): void {
+    this.done = true;
+    this.socket.destroy();
+  }
+
+  timedOut(): void {
+    if (this.done) return;
     this.finish();
     this.server.refuse(this.socket, new HandshakeRejection(408, 'handshake timed out'), undefined);
   }
 
   private finish(): void {
-    clearTimeout(this.timer);
-    this.socket.off('data', this.onData);
-    this.socket.off('close', this.onClose);
+    if (this.done) return;
+    this.done = true;
     this.chunks = null;
+    this.server.handshakeDone(this);
   }
+}
+
+function sweepHandshakes(server: WebSocketServer): void {
+  server.sweepHandshakes();
 }
 
 function swallowError(): void {

@@ -6,6 +6,7 @@ import { EMPTY } from '../protocol/frame.js';
 import type { MessageExtension } from '../protocol/extensions.js';
 import { detachFromSlab } from '../protocol/output.js';
 import { ProtocolSession, ReadyState, type Role, type SessionHandler } from '../protocol/session.js';
+import { listenForDrain, setSocketOwner, type SocketOwner } from './socket-owner.js';
 
 export { ReadyState };
 
@@ -58,10 +59,12 @@ export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
 /** Per-connection settings that rarely differ; shared so a connection does not carry them. */
-interface SharedSettings {
+export interface SharedSettings {
   closeTimeout: number;
   highWaterMark: number;
   maxBufferedAmount: number;
+  /** Told when a connection closes (the server's `clients` bookkeeping), without a closure per connection. */
+  onConnectionClosed?: (ws: WebSocket) => void;
 }
 
 const defaultSettings: SharedSettings = {
@@ -81,8 +84,6 @@ export function resolveSettings(options: ConnectionOptions): SharedSettings {
   };
 }
 
-const kWebSocket = Symbol('wsforge.websocket');
-type TaggedDuplex = Duplex & { [kWebSocket]?: WebSocket };
 
 /** Internal construction parameters. */
 export interface WebSocketInit {
@@ -103,44 +104,37 @@ export interface WebSocketInit {
  * socket, later an HTTP/2 stream). Protocol work is done by a sans-I/O ProtocolSession;
  * this class moves bytes, runs the close timer and turns session events into events.
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> {
+export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOwner {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
 
-  /** The subprotocol agreed in the handshake ('' when none). */
-  readonly protocol: string;
-  /** The URL connected to (client side; '' on the server). */
-  readonly url: string;
-  /** Application data, e.g. what an authentication hook returned. */
-  data: unknown;
 
   /** @internal */
   readonly session: ProtocolSession;
-  private readonly socket: TaggedDuplex;
+  private readonly socket: Duplex;
   private readonly settings: SharedSettings;
-  private closeTimer: NodeJS.Timeout | null = null;
   private flags = 0;
-  private failure: WebSocketError | null = null;
-  private messageQueue: MessageQueue | null = null;
+  /** What only some connections need, allocated on first use (see ConnectionExtras). */
+  private extras: ConnectionExtras | null = null;
 
   /** @internal: use `connect()` or a WebSocketServer. */
   constructor(socket: Duplex, init: WebSocketInit) {
     super();
-    this.socket = socket as TaggedDuplex;
-    this.protocol = init.protocol ?? '';
-    this.url = init.url ?? '';
+    // Like Node's streams: a listener table with the known event names pre-declared stays a
+    // fast object; EventEmitter's default `{ __proto__: null }` is a dictionary, ~100 bytes
+    // more on every connection.
+    (this as unknown as { _events: object })._events = new EventTable();
+    this.socket = socket;
+    if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
+    if (init.url !== undefined) this.more().url = init.url;
     this.settings = init.settings ?? resolveSettings(init.options);
     this.session = new ProtocolSession(init.role, this, init.options);
     if (init.extension) this.session.setExtension(init.extension);
     if (init.options.observeFrames) this.session.receiver.observeFrames = true;
-    this.socket[kWebSocket] = this;
-    socket.on('data', socketOnData);
-    socket.on('end', socketOnEnd);
-    socket.on('close', socketOnClose);
-    socket.on('error', socketOnError);
-    socket.on('drain', socketOnDrain);
+    setSocketOwner(socket, this);
+    // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
     if (init.deferReading) {
       // Client side: the caller attaches its handlers after `await connect()`; frames that came
       // with the handshake response wait until then, and so does the socket.
@@ -158,6 +152,45 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (this.flags & FLAG_SOCKET_GONE) return;
     if (head !== undefined && head.length > 0) this.handleSocketData(head);
     if (!this.session.receiver.isPaused) this.socket.resume();
+  }
+
+  /** The subprotocol agreed in the handshake ('' when none). */
+  get protocol(): string {
+    return this.extras?.protocol ?? '';
+  }
+
+  /** The URL connected to (client side; '' on the server). */
+  get url(): string {
+    return this.extras?.url ?? '';
+  }
+
+  /** Application data, e.g. what an authentication hook returned. */
+  get data(): unknown {
+    return this.extras?.data;
+  }
+
+  set data(value: unknown) {
+    this.more().data = value;
+  }
+
+  private more(): ConnectionExtras {
+    return (this.extras ??= new ConnectionExtras());
+  }
+
+  private get closeTimer(): NodeJS.Timeout | null {
+    return this.extras?.closeTimer ?? null;
+  }
+
+  private set closeTimer(timer: NodeJS.Timeout | null) {
+    if (timer !== null || this.extras !== null) this.more().closeTimer = timer;
+  }
+
+  private get failure(): WebSocketError | null {
+    return this.extras?.failure ?? null;
+  }
+
+  private set failure(error: WebSocketError | null) {
+    this.more().failure = error;
   }
 
   get readyState(): ReadyState {
@@ -213,6 +246,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    */
   async sendStream(source: AsyncIterable<SendData> | Iterable<SendData>, options?: { binary?: boolean }): Promise<void> {
     const binary = options?.binary ?? true;
+    const session = this.session;
+    // From now on, other messages wait for this one (RFC 6455 §5.4: no interleaving).
+    session.reserveStream();
     let first = true;
     let previous: Buffer | null = null;
     try {
@@ -220,7 +256,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : toBuffer(chunk);
         if (buffer.length === 0) continue;
         if (previous !== null) {
-          this.session.sendFragment(previous, binary, first, false);
+          session.sendFragment(previous, binary, first, false);
           first = false;
           if (!this.checkBackpressure()) await this.waitForDrain();
         }
@@ -228,10 +264,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         previous = buffer;
       }
     } catch (error) {
-      if (this.session.isStreaming && this.readyState === ReadyState.OPEN) this.close(CloseCode.INTERNAL_ERROR);
+      if (session.streamReserved) session.cancelStream();
+      else if (session.isStreaming && this.readyState === ReadyState.OPEN) this.close(CloseCode.INTERNAL_ERROR);
       throw error;
     }
-    this.session.sendFragment(previous ?? EMPTY, binary, first, true);
+    session.sendFragment(previous ?? EMPTY, binary, first, true);
     if (!this.checkBackpressure()) await this.waitForDrain();
   }
 
@@ -271,7 +308,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Messages as an async iterator: strings for text, Buffers for binary; ends at close. */
   [Symbol.asyncIterator](): AsyncIterableIterator<string | Buffer> {
-    const queue = (this.messageQueue ??= new MessageQueue(this));
+    const extras = this.more();
+    const queue = (extras.messageQueue ??= new MessageQueue(this));
     return queue.iterator();
   }
 
@@ -343,11 +381,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const socket = this.socket;
     // A backed-up socket queues what we write: copy small slab slices so a slow peer does not pin a shared slab.
     const backedUp = socket.writableLength > 0;
+    // After send() returned false, learn when these bytes are written even if the socket itself
+    // never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
+    const onWritten = this.flags & FLAG_NEED_DRAIN ? this.drainCheck() : undefined;
     if (!Array.isArray(output)) {
-      socket.write(backedUp ? detachFromSlab(output) : output);
+      socket.write(backedUp ? detachFromSlab(output) : output, onWritten);
     } else {
       socket.cork();
-      for (const piece of output) socket.write(backedUp ? detachFromSlab(piece) : piece);
+      const last = output.length - 1;
+      for (let i = 0; i < last; i++) socket.write(backedUp ? detachFromSlab(output[i]!) : output[i]!);
+      socket.write(backedUp ? detachFromSlab(output[last]!) : output[last]!, onWritten);
       socket.uncork();
     }
     if (this.flags & FLAG_END_AFTER_FLUSH) {
@@ -357,8 +400,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (socket.writableLength > this.settings.maxBufferedAmount) this.dropSlowConsumer();
   }
 
+  private drainCheck(): () => void {
+    return () => this.handleSocketDrain();
+  }
+
   private checkBackpressure(): boolean {
     if (this.bufferedAmount < this.settings.highWaterMark) return true;
+    if (!(this.flags & FLAG_DRAIN_LISTENER)) {
+      this.flags |= FLAG_DRAIN_LISTENER;
+      listenForDrain(this.socket);
+    }
     this.flags |= FLAG_NEED_DRAIN;
     return false;
   }
@@ -380,7 +431,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   private endTransport(): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
-    if (this.session.output.length > 0) this.flags |= FLAG_END_AFTER_FLUSH;
+    if (this.session.outputLength > 0) this.flags |= FLAG_END_AFTER_FLUSH;
     else this.socket.end();
     if (this.closeTimer === null) {
       this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
@@ -411,7 +462,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     // We never keep a half-open connection: answer the peer's FIN with ours.
     this.flags |= FLAG_PEER_ENDED;
     if (!(this.flags & FLAG_SOCKET_GONE)) {
-      if (this.session.output.length > 0) this.flush();
+      if (this.session.outputLength > 0) this.flush();
       this.socket.end();
     }
   }
@@ -426,7 +477,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
     const session = this.session;
     if (session.transportClosed()) this.flags |= FLAG_CLEAN;
-    this.socket.removeListener('data', socketOnData);
     // RFC 6455 §7.1.5: the close code is the one in the peer's close frame (1005 if it had
     // none); we report the code we failed the connection with when we did; otherwise 1006.
     let code: number = CloseCode.ABNORMAL;
@@ -437,6 +487,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     } else if (this.failure !== null) {
       code = this.failure.closeCode;
     }
+    this.settings.onConnectionClosed?.(this);
     this.emit('close', code, reason);
   }
 
@@ -477,23 +528,33 @@ const FLAG_SOCKET_GONE = 4;
 const FLAG_CLOSE_EMITTED = 8;
 const FLAG_PEER_ENDED = 16;
 const FLAG_CLEAN = 32;
+const FLAG_DRAIN_LISTENER = 64;
 
-// Module-level handlers: one function for all connections instead of closures per socket.
-function socketOnData(this: TaggedDuplex, chunk: Buffer): void {
-  this[kWebSocket]!.handleSocketData(chunk);
+/**
+ * Per-connection state most connections never use: a negotiated subprotocol, the client's
+ * URL, application data, the close timer, the error that failed the connection, the queue
+ * behind `for await`. Kept out of WebSocket itself so an idle connection stays small.
+ */
+class ConnectionExtras {
+  protocol = '';
+  url = '';
+  data: unknown = undefined;
+  closeTimer: NodeJS.Timeout | null = null;
+  failure: WebSocketError | null = null;
+  messageQueue: MessageQueue | null = null;
 }
-function socketOnEnd(this: TaggedDuplex): void {
-  this[kWebSocket]!.handleSocketEnd();
-}
-function socketOnClose(this: TaggedDuplex): void {
-  this[kWebSocket]!.handleSocketClose();
-}
-function socketOnError(this: TaggedDuplex, error: Error): void {
-  this[kWebSocket]!.handleSocketError(error);
-}
-function socketOnDrain(this: TaggedDuplex): void {
-  this[kWebSocket]!.handleSocketDrain();
-}
+
+/**
+ * The listener table of a WebSocket: the common names pre-declared (others are added as
+ * they come, still in fast mode), no Object.prototype behind it.
+ */
+const EventTable = function (this: Record<string, unknown>) {
+  this.message = undefined;
+  this.close = undefined;
+  this.error = undefined;
+} as unknown as new () => object;
+EventTable.prototype = Object.create(null) as object;
+
 function startReading(ws: WebSocket, head: Buffer | undefined): void {
   ws.startReading(head);
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { ErrorCode, WebSocketError } from './errors.js';
 import { type ExtensionParams, isToken, parseExtensionHeader } from './extensions.js';
 
@@ -10,12 +10,19 @@ export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 
 /** Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2). */
 export function computeAcceptKey(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return sha1Base64(key + WEBSOCKET_GUID);
 }
+
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per handshake.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+const sha1Base64: (data: string) => string =
+  oneShotHash === undefined
+    ? (data) => crypto.createHash('sha1').update(data).digest('base64')
+    : (data) => oneShotHash('sha1', data, 'base64');
 
 /** A fresh Sec-WebSocket-Key: 16 random bytes, base64 (RFC 6455 §4.1). */
 export function generateKey(): string {
-  return randomBytes(16).toString('base64');
+  return crypto.randomBytes(16).toString('base64');
 }
 
 /** Header names lowercased; repeated fields joined with ", " (RFC 9110 §5.3). */

@@ -25,6 +25,7 @@ export function detachFromSlab(piece: Buffer): Buffer {
 }
 
 export class OutputBuffer {
+  // ProtocolSession extends this class rather than holding an instance: one object less per connection.
   /** The slab holding the open contiguous piece, or null. */
   private slab: Buffer | null = null;
   private start = 0;
@@ -32,7 +33,7 @@ export class OutputBuffer {
   /** Earlier pieces, in order, when output is not one contiguous slice. */
   private pieces: Buffer[] | null = null;
   /** Bytes pending in this buffer. */
-  length = 0;
+  outputLength = 0;
 
   /**
    * Reserve `size` bytes at the end of this connection's output and return the buffer to
@@ -51,7 +52,7 @@ export class OutputBuffer {
     OutputBuffer.offset = slabUsed;
     slabUsed += size;
     this.end = slabUsed;
-    this.length += size;
+    this.outputLength += size;
     return slab;
   }
 
@@ -59,7 +60,7 @@ export class OutputBuffer {
   unreserve(unused: number): void {
     slabUsed -= unused;
     this.end -= unused;
-    this.length -= unused;
+    this.outputLength -= unused;
   }
 
   /** Append a buffer by reference; it must not change until written. */
@@ -67,7 +68,7 @@ export class OutputBuffer {
     if (data.length === 0) return;
     this.seal();
     (this.pieces ??= []).push(data);
-    this.length += data.length;
+    this.outputLength += data.length;
   }
 
   /** Offset of the latest reservation in the buffer `reserve` returned. */
@@ -78,8 +79,8 @@ export class OutputBuffer {
    * or null when empty.
    */
   take(): Buffer | Buffer[] | null {
-    if (this.length === 0) return null;
-    this.length = 0;
+    if (this.outputLength === 0) return null;
+    this.outputLength = 0;
     if (this.pieces === null) {
       const piece = this.slab!.subarray(this.start, this.end);
       this.slab = null;
@@ -95,7 +96,7 @@ export class OutputBuffer {
   clear(): void {
     this.slab = null;
     this.pieces = null;
-    this.length = 0;
+    this.outputLength = 0;
   }
 
   private seal(): void {

@@ -47,59 +47,87 @@ const STATE_HEADER = 0;
 const STATE_PAYLOAD = 1;
 const STATE_STOPPED = 2;
 
+// Bits of FrameReceiver.bits: the current frame's flags and the receiver's own switches.
+const BIT_FIN = 1;
+const BIT_RSV1 = 2;
+const BIT_MASKED = 4;
+const BIT_COMPRESSED = 8; // the current message had RSV1 on its first frame
+const BIT_PAUSED = 16; // an asynchronous decode holds parsing back
+const BIT_PARSING = 32; // inside parse(): a decode callback must not re-enter it
+const BIT_OBSERVE = 64; // report every frame to onFrame
+const BIT_EXPECT_MASKED = 128; // server side: frames must be masked
+const BIT_DECODE_FIN = 256; // the frame being decoded is the message's last
+
+/**
+ * State that only some messages need, allocated on first need so an idle connection does
+ * not carry it: pieces of a message that spans frames or chunks, the incremental UTF-8
+ * validator, and the pieces of a frame that must be seen whole.
+ */
+class MessageAssembly {
+  parts: Buffer[] | null = null;
+  tail: Buffer | null = null;
+  tailUsed = 0;
+  utf8: Utf8Validator | null = null;
+  framePieces: Buffer[] | null = null;
+}
+
+/** Bytes held while an asynchronous decode runs (permessage-deflate only). */
+class DecodeState {
+  backlog: Buffer[] = [];
+  backlogBytes = 0;
+  callback: (error: WebSocketError | null, output: Buffer[] | null) => void;
+  constructor(receiver: FrameReceiver) {
+    this.callback = (error, output) => receiver.decoded(error, output);
+  }
+}
+
 /**
  * Incremental RFC 6455 frame parser and message assembler: sans-I/O, correct for any
  * chunking down to one byte at a time. Frame headers are parsed straight from the chunk,
  * payloads are unmasked in place and passed on as slices when a message fits in one chunk.
+ * Per-connection state is kept small: flags share one number, rare state is allocated lazily.
  */
 export class FrameReceiver {
   private state: number = STATE_HEADER;
+  private bits: number;
   /** Bytes of a header split across chunks (allocated on first need). */
   private headerBytes: Buffer | null = null;
   private headerFill = 0;
 
   // The frame being received.
-  private fin = false;
-  private rsv1 = false;
   private opcode = 0;
-  private masked = false;
   private maskKey = 0;
   private frameLength = 0;
   private frameReceived = 0;
-  /** Payload pieces of the current frame, kept when the whole frame is needed (control, compressed, observed). */
-  private framePieces: Buffer[] | null = null;
 
   // The message being received.
   private messageOpcode = 0;
-  private messageCompressed = false;
   /** Bytes of the message after decoding (what maxPayload bounds). */
   private messageLength = 0;
   /** Bytes of the message on the wire. */
   private messageWireLength = 0;
   private fragmentCount = 0;
-  private parts: Buffer[] | null = null;
-  private tail: Buffer | null = null;
-  private tailUsed = 0;
-  private utf8: Utf8Validator | null = null;
-
-  // Asynchronous decoding (permessage-deflate).
-  private paused = false;
-  private parsing = false;
-  private decodeFin = false;
-  private backlog: Buffer[] | null = null;
-  private backlogBytes = 0;
-  private decodeCallback: ((error: WebSocketError | null, output: Buffer[] | null) => void) | null = null;
-
-  /** Report every frame to `handler.onFrame` (the frame-level API). */
-  observeFrames = false;
+  private assembly: MessageAssembly | null = null;
+  private decoding: DecodeState | null = null;
 
   constructor(
     private readonly handler: ReceiverHandler,
     /** RFC 6455 §5.1: servers require masked frames, clients require unmasked ones. */
-    private readonly expectMasked: boolean,
+    expectMasked: boolean,
     private readonly limits: ReceiverLimits,
     private extension: MessageExtension | null = null,
-  ) {}
+  ) {
+    this.bits = expectMasked ? BIT_EXPECT_MASKED : 0;
+  }
+
+  /** Report every frame to `handler.onFrame` (the frame-level API). */
+  get observeFrames(): boolean {
+    return (this.bits & BIT_OBSERVE) !== 0;
+  }
+
+  set observeFrames(on: boolean) {
+    this.bits = on ? this.bits | BIT_OBSERVE : this.bits & ~BIT_OBSERVE;
+  }
 
   /** Set the negotiated RSV1 extension (after the handshake). */
   setExtension(extension: MessageExtension | null): void {
@@ -108,12 +136,12 @@ export class FrameReceiver {
 
   /** True while an asynchronous decode holds back parsing. */
   get isPaused(): boolean {
-    return this.paused;
+    return (this.bits & BIT_PAUSED) !== 0;
   }
 
   /** Bytes received while paused, waiting to be parsed. */
   get backlogSize(): number {
-    return this.backlogBytes;
+    return this.decoding === null ? 0 : this.decoding.backlogBytes;
   }
 
   get stopped(): boolean {
@@ -123,23 +151,22 @@ export class FrameReceiver {
   /** Stop parsing for good (after a close frame, an error, or when the connection ends). */
   stop(): void {
     this.state = STATE_STOPPED;
-    this.backlog = null;
-    this.backlogBytes = 0;
-    this.parts = null;
-    this.tail = null;
-    this.framePieces = null;
+    this.assembly = null;
+    this.decoding = null;
+    this.headerBytes = null;
   }
 
   receive(chunk: Buffer): void {
     if (this.state === STATE_STOPPED || chunk.length === 0) return;
-    if (this.paused) {
-      (this.backlog ??= []).push(chunk);
-      this.backlogBytes += chunk.length;
+    if (this.bits & BIT_PAUSED) {
+      const decoding = this.decoding!;
+      decoding.backlog.push(chunk);
+      decoding.backlogBytes += chunk.length;
       return;
     }
-    this.parsing = true;
+    this.bits |= BIT_PARSING;
     this.parse(chunk);
-    this.parsing = false;
+    this.bits &= ~BIT_PARSING;
   }
 
   private parse(chunk: Buffer): void {
@@ -154,24 +181,25 @@ export class FrameReceiver {
             offset += size;
             this.readHeader(chunk, start);
             if (this.stopped) return;
-            if (this.paused) break;
+            if (this.bits & BIT_PAUSED) break;
             continue;
           }
         }
         offset = this.fillHeader(chunk, offset);
         if (this.stopped) return;
-        if (this.paused) break;
+        if (this.bits & BIT_PAUSED) break;
         continue;
       }
       if (this.state !== STATE_PAYLOAD) return;
       offset = this.readPayload(chunk, offset);
       if (this.stopped) return;
-      if (this.paused) break;
+      if (this.bits & BIT_PAUSED) break;
     }
-    if (this.paused && offset < end) {
+    if (this.bits & BIT_PAUSED && offset < end) {
       // Keep the unparsed rest, ahead of anything that arrives while paused.
-      (this.backlog ??= []).unshift(chunk.subarray(offset));
-      this.backlogBytes += end - offset;
+      const decoding = this.decoding!;
+      decoding.backlog.unshift(chunk.subarray(offset));
+      decoding.backlogBytes += end - offset;
     }
   }
 
@@ -245,7 +273,7 @@ export class FrameReceiver {
       }
       if (rsv1 && this.extension === null) return this.fail(ErrorCode.RESERVED_BITS, 'RSV1 set without an extension');
       this.messageOpcode = opcode;
-      this.messageCompressed = rsv1;
+      this.bits = rsv1 ? this.bits | BIT_COMPRESSED : this.bits & ~BIT_COMPRESSED;
       this.messageLength = 0;
       this.messageWireLength = 0;
       this.fragmentCount = 1;
@@ -254,8 +282,9 @@ export class FrameReceiver {
     }
 
     // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
-    if (masked !== this.expectMasked) {
-      return this.expectMasked
+    const expectMasked = (this.bits & BIT_EXPECT_MASKED) !== 0;
+    if (masked !== expectMasked) {
+      return expectMasked
         ? this.fail(ErrorCode.MASK_REQUIRED, 'unmasked frame from a client')
         : this.fail(ErrorCode.UNEXPECTED_MASK, 'masked frame from a server');
     }
@@ -268,10 +297,8 @@ export class FrameReceiver {
       this.messageWireLength += length;
     }
 
-    this.fin = fin;
-    this.rsv1 = rsv1;
+    this.bits = (this.bits & ~(BIT_FIN | BIT_RSV1 | BIT_MASKED)) | (fin ? BIT_FIN : 0) | (rsv1 ? BIT_RSV1 : 0) | (masked ? BIT_MASKED : 0);
     this.opcode = opcode;
-    this.masked = masked;
     if (masked) this.maskKey = bytes.readUInt32BE(position);
     this.frameLength = length;
     this.frameReceived = 0;
@@ -288,23 +315,25 @@ export class FrameReceiver {
     const available = chunk.length - offset;
     const take = available < remaining ? available : remaining;
     const end = offset + take;
-    if (this.masked) applyMaskKey(chunk, this.maskKey, offset, end, this.frameReceived);
+    const bits = this.bits;
+    if (bits & BIT_MASKED) applyMaskKey(chunk, this.maskKey, offset, end, this.frameReceived);
     const piece = chunk.subarray(offset, end);
     const whole = take === remaining && this.frameReceived === 0;
     this.frameReceived += take;
     const complete = this.frameReceived === this.frameLength;
     if (complete) this.state = STATE_HEADER;
 
-    if (this.opcode >= 0x8 || this.messageCompressed || this.observeFrames) {
+    if (this.opcode >= 0x8 || bits & (BIT_COMPRESSED | BIT_OBSERVE)) {
       // The whole frame is needed: control frames, compressed frames, observed frames.
       if (whole) {
         this.frameComplete(piece, true);
       } else {
-        (this.framePieces ??= []).push(piece);
-        if (this.opcode < 0x8 && !this.messageCompressed) this.acceptPlainData(piece, false);
-        if (complete && this.state !== STATE_STOPPED) {
-          const pieces = this.framePieces!;
-          this.framePieces = null;
+        const assembly = (this.assembly ??= new MessageAssembly());
+        (assembly.framePieces ??= []).push(piece);
+        if (this.opcode < 0x8 && !(bits & BIT_COMPRESSED)) this.acceptPlainData(piece, false);
+        if (complete && !this.stopped) {
+          const pieces = assembly.framePieces!;
+          assembly.framePieces = null;
           this.frameComplete(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces), false);
         }
       }
@@ -312,7 +341,7 @@ export class FrameReceiver {
     }
 
     // Plain data. Fast path: a whole unfragmented message in one piece, delivered as a slice.
-    if (whole && this.fin && this.fragmentCount === 1) {
+    if (whole && bits & BIT_FIN && this.fragmentCount === 1) {
       const isBinary = this.messageOpcode === Opcode.BINARY;
       this.messageOpcode = 0;
       if (!isBinary && !isValidUtf8(piece)) {
@@ -322,14 +351,15 @@ export class FrameReceiver {
       this.handler.onMessage(piece, isBinary);
       return end;
     }
-    this.acceptPlainData(piece, complete && this.fin);
+    this.acceptPlainData(piece, complete && (bits & BIT_FIN) !== 0);
     return end;
   }
 
   /** Validate (text, fail-fast) and keep a piece of an uncompressed message. */
   private acceptPlainData(piece: Buffer, lastPiece: boolean): void {
     if (this.messageOpcode === Opcode.TEXT) {
-      const utf8 = (this.utf8 ??= new Utf8Validator());
+      const assembly = (this.assembly ??= new MessageAssembly());
+      const utf8 = (assembly.utf8 ??= new Utf8Validator());
       // §8.1, failing fast: stop at the first invalid sequence, even mid-frame.
       if (!utf8.feed(piece)) return this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
     }
@@ -341,16 +371,17 @@ export class FrameReceiver {
   /** A frame is complete. `alreadyAccepted` is false when its data still has to be taken in. */
   private frameComplete(payload: Buffer, alreadyAccepted: boolean): void {
     const opcode = this.opcode;
-    if (this.observeFrames) {
+    const fin = (this.bits & BIT_FIN) !== 0;
+    if (this.bits & BIT_OBSERVE) {
       this.handler.onFrame({
         opcode,
-        fin: this.fin,
-        rsv1: this.rsv1,
+        fin,
+        rsv1: (this.bits & BIT_RSV1) !== 0,
         rsv2: false,
         rsv3: false,
         payload,
       });
-      if (this.state === STATE_STOPPED) return;
+      if (this.stopped) return;
     }
     if (opcode >= 0x8) {
       if (opcode === Opcode.PING) this.handler.onPing(payload);
@@ -358,14 +389,14 @@ export class FrameReceiver {
       else this.handler.onCloseFrame(payload);
       return;
     }
-    if (this.messageCompressed) {
-      this.decode(payload, this.fin);
+    if (this.bits & BIT_COMPRESSED) {
+      this.decode(payload, fin);
       return;
     }
     if (alreadyAccepted) {
       // Zero-length frame, or a whole frame given here directly (observed frames).
-      if (payload.length > 0 || this.fin) this.acceptPlainData(payload, this.fin);
-    } else if (this.fin) {
+      if (payload.length > 0 || fin) this.acceptPlainData(payload, fin);
+    } else if (fin) {
       this.deliverMessage();
     }
   }
@@ -373,14 +404,16 @@ export class FrameReceiver {
   /** Hand one frame of a compressed message to the extension; parsing pauses until it answers. */
   private decode(payload: Buffer, fin: boolean): void {
     const extension = this.extension!;
-    this.paused = true;
-    this.decodeFin = fin;
+    const decoding = (this.decoding ??= new DecodeState(this));
+    this.bits = (this.bits | BIT_PAUSED) & ~BIT_DECODE_FIN;
+    if (fin) this.bits |= BIT_DECODE_FIN;
     const limit = this.limits.maxPayload - this.messageLength;
-    extension.decode(payload, fin, limit, (this.decodeCallback ??= this.onDecoded.bind(this)));
+    extension.decode(payload, fin, limit, decoding.callback);
   }
 
-  private onDecoded(error: WebSocketError | null, output: Buffer[] | null): void {
-    if (this.state === STATE_STOPPED) return;
+  /** @internal The extension's answer for the frame handed to decode(). */
+  decoded(error: WebSocketError | null, output: Buffer[] | null): void {
+    if (this.stopped) return;
     if (error !== null) return this.fail(error.code, error.message);
     const text = this.messageOpcode === Opcode.TEXT;
     if (output !== null) {
@@ -390,76 +423,86 @@ export class FrameReceiver {
           return this.fail(ErrorCode.MESSAGE_TOO_BIG, `message over ${this.limits.maxPayload} bytes`);
         }
         if (text) {
-          const utf8 = (this.utf8 ??= new Utf8Validator());
+          const assembly = (this.assembly ??= new MessageAssembly());
+          const utf8 = (assembly.utf8 ??= new Utf8Validator());
           if (!utf8.feed(piece)) return this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
         }
         this.append(piece);
       }
     }
-    if (this.decodeFin) this.deliverMessage();
-    if (this.state === STATE_STOPPED) return;
-    this.paused = false;
-    if (!this.parsing) this.drainBacklog();
+    if (this.bits & BIT_DECODE_FIN) this.deliverMessage();
+    if (this.stopped) return;
+    this.bits &= ~BIT_PAUSED;
+    if (!(this.bits & BIT_PARSING)) this.drainBacklog();
   }
 
   /** Parse what arrived during an asynchronous decode. */
   private drainBacklog(): void {
-    this.parsing = true;
-    while (this.backlog !== null && this.backlog.length > 0 && !this.paused && this.state !== STATE_STOPPED) {
-      const chunk = this.backlog.shift()!;
-      this.backlogBytes -= chunk.length;
+    this.bits |= BIT_PARSING;
+    const decoding = this.decoding;
+    while (decoding !== null && decoding.backlog.length > 0 && !(this.bits & BIT_PAUSED) && !this.stopped) {
+      const chunk = decoding.backlog.shift()!;
+      decoding.backlogBytes -= chunk.length;
       this.parse(chunk);
     }
-    this.parsing = false;
-    if (!this.paused && this.state !== STATE_STOPPED) this.handler.onReceiverResumed();
+    this.bits &= ~BIT_PARSING;
+    if (!(this.bits & BIT_PAUSED) && !this.stopped) this.handler.onReceiverResumed();
   }
 
   /** Keep a message piece: large pieces by reference, small ones copied together. */
   private append(piece: Buffer): void {
     const length = piece.length;
     if (length === 0) return;
+    const assembly = (this.assembly ??= new MessageAssembly());
     if (length >= COALESCE_LIMIT) {
-      this.sealTail();
-      (this.parts ??= []).push(piece);
+      this.sealTail(assembly);
+      (assembly.parts ??= []).push(piece);
       return;
     }
-    let tail = this.tail;
-    if (tail === null || tail.length - this.tailUsed < length) {
-      this.sealTail();
+    let tail = assembly.tail;
+    if (tail === null || tail.length - assembly.tailUsed < length) {
+      this.sealTail(assembly);
       const size = this.messageLength > COALESCE_LIMIT ? COALESCE_LIMIT : FIRST_TAIL_SIZE;
-      tail = this.tail = Buffer.allocUnsafe(length > size ? length : size);
+      tail = assembly.tail = Buffer.allocUnsafe(length > size ? length : size);
     }
-    piece.copy(tail, this.tailUsed);
-    this.tailUsed += length;
+    piece.copy(tail, assembly.tailUsed);
+    assembly.tailUsed += length;
   }
 
-  private sealTail(): void {
-    if (this.tail !== null && this.tailUsed > 0) (this.parts ??= []).push(this.tail.subarray(0, this.tailUsed));
-    this.tail = null;
-    this.tailUsed = 0;
+  private sealTail(assembly: MessageAssembly): void {
+    if (assembly.tail !== null && assembly.tailUsed > 0) (assembly.parts ??= []).push(assembly.tail.subarray(0, assembly.tailUsed));
+    assembly.tail = null;
+    assembly.tailUsed = 0;
   }
 
   private deliverMessage(): void {
-    this.sealTail();
-    const parts = this.parts;
+    const assembly = this.assembly;
+    let parts: Buffer[] | null = null;
+    let utf8Complete = true;
+    if (assembly !== null) {
+      this.sealTail(assembly);
+      parts = assembly.parts;
+      assembly.parts = null;
+      if (assembly.utf8 !== null) {
+        utf8Complete = assembly.utf8.complete;
+        assembly.utf8.reset();
+      }
+      // Drop the assembly once the message is out: idle connections carry none.
+      if (assembly.framePieces === null) this.assembly = null;
+    }
     const isBinary = this.messageOpcode === Opcode.BINARY;
     const length = this.messageLength;
-    this.parts = null;
     this.messageOpcode = 0;
-    this.messageCompressed = false;
-    if (!isBinary && this.utf8 !== null) {
-      const complete = this.utf8.complete;
-      this.utf8.reset();
-      // A text message must not end inside a code point.
-      if (!complete) return this.fail(ErrorCode.INVALID_UTF8, 'text message ends inside a UTF-8 sequence');
-    }
+    this.bits &= ~BIT_COMPRESSED;
+    // A text message must not end inside a code point.
+    if (!isBinary && !utf8Complete) return this.fail(ErrorCode.INVALID_UTF8, 'text message ends inside a UTF-8 sequence');
     const data = parts === null ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
     this.handler.onMessage(data, isBinary);
   }
 
   private fail(code: ErrorCode, message: string): void {
     this.stop();
-    this.paused = false;
+    this.bits &= ~BIT_PAUSED;
     this.handler.onReceiveError(new WebSocketError(code, message));
   }
 }

@@ -12,7 +12,13 @@ import {
   writeRandomMask,
 } from './frame.js';
 import { OutputBuffer, SLAB_MAX_FRAME } from './output.js';
-import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, FrameReceiver, type ReceiverHandler } from './receiver.js';
+import {
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  FrameReceiver,
+  type ReceiverHandler,
+  type ReceiverLimits,
+} from './receiver.js';
 
 export const ReadyState = {
   CONNECTING: 0,
@@ -60,6 +66,45 @@ interface QueuedSend {
   code: number | undefined;
 }
 
+/**
+ * Limits objects are shared by every session created with the same options object (a server
+ * passes one options object for all its connections), so a connection does not carry its own.
+ */
+const limitsByOptions = new WeakMap<SessionOptions, ReceiverLimits>();
+const defaultLimits: ReceiverLimits = { maxPayload: DEFAULT_MAX_PAYLOAD, maxFragments: DEFAULT_MAX_FRAGMENTS };
+
+function receiverLimits(options: SessionOptions): ReceiverLimits {
+  if (options.maxPayload === undefined && options.maxFragments === undefined) return defaultLimits;
+  let limits = limitsByOptions.get(options);
+  if (limits === undefined) {
+    limits = {
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
+    };
+    limitsByOptions.set(options, limits);
+  }
+  return limits;
+}
+
+const SESSION_MASKING = 1; // client side: every frame we send is masked
+const SESSION_AUTO_PONG = 2;
+const SESSION_CLOSE_SENT = 4;
+const SESSION_CLOSE_RECEIVED = 8;
+const SESSION_ENCODING = 16; // an asynchronous encode is running; later sends wait
+const SESSION_STREAMING = 32; // a fragmented message is being sent
+const SESSION_QUEUED = 64; // sends are waiting in the queue
+const SESSION_EXTENSION = 128; // an RSV1 extension is negotiated
+const SESSION_STREAM_RESERVED = 1024; // sendStream() started but sent no fragment yet
+const READY_STATE_SHIFT = 8; // two bits: ReadyState
+
+/** Session state few connections need, kept out of the session object itself. */
+class SessionRareState {
+  extension: MessageExtension | null = null;
+  queue: QueuedSend[] | null = null;
+  closeCode: number = CloseCode.ABNORMAL;
+  closeReason = '';
+}
+
 /** Messages above this size are kept by reference instead of copied (server side, unmasked). */
 const REFERENCE_PAYLOAD_MIN = 16 * 1024;
 
@@ -68,39 +113,92 @@ const REFERENCE_PAYLOAD_MIN = 16 * 1024;
  * through `receive()`, events go to the handler, bytes to send come out of `takeOutput()`.
  * Timers (close timeout) and closing the transport are the owner's job; the session says when.
  */
-export class ProtocolSession implements ReceiverHandler {
-  readonly role: Role;
+export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   readonly receiver: FrameReceiver;
-  readonly output = new OutputBuffer();
-  readyState: ReadyState = ReadyState.OPEN;
-  /** Code and reason of the peer's close frame (1005 when it had none), once received. */
-  closeCode = CloseCode.ABNORMAL as number;
-  closeReason = '';
-  closeSent = false;
-  closeReceived = false;
-  private readonly masking: boolean;
-  private readonly autoPong: boolean;
-  private extension: MessageExtension | null = null;
-  /** Sends waiting for an encode or a streamed message to finish. */
-  private queue: QueuedSend[] | null = null;
-  private encoding = false;
-  private streaming = false;
+  /** Booleans and the ready state packed in one number (SESSION_* bits): a connection's state stays small. */
+  private bits: number;
+  /** State few connections need (an extension, a send queue, the peer's close), allocated on first use. */
+  private rare: SessionRareState | null = null;
   private readonly handler: SessionHandler;
 
   constructor(role: Role, handler: SessionHandler, options: SessionOptions = {}) {
-    this.role = role;
+    super();
     this.handler = handler;
-    this.masking = role === 'client';
-    this.autoPong = options.autoPong ?? true;
-    this.receiver = new FrameReceiver(this, role === 'server', {
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
-    });
+    this.bits =
+      (role === 'client' ? SESSION_MASKING : 0) | ((options.autoPong ?? true) ? SESSION_AUTO_PONG : 0) | (ReadyState.OPEN << READY_STATE_SHIFT);
+    this.receiver = new FrameReceiver(this, role === 'server', receiverLimits(options));
+  }
+
+  get readyState(): ReadyState {
+    return ((this.bits >>> READY_STATE_SHIFT) & 3) as ReadyState;
+  }
+
+  set readyState(state: ReadyState) {
+    this.bits = (this.bits & ~(3 << READY_STATE_SHIFT)) | (state << READY_STATE_SHIFT);
+  }
+
+  /** Code of the peer's close frame (1005 when it had none), once received; 1006 before. */
+  get closeCode(): number {
+    return this.rare?.closeCode ?? CloseCode.ABNORMAL;
+  }
+
+  /** Reason of the peer's close frame, once received. */
+  get closeReason(): string {
+    return this.rare?.closeReason ?? '';
+  }
+
+  private get extension(): MessageExtension | null {
+    return this.rare?.extension ?? null;
+  }
+
+  /** Sends waiting for an encode or a streamed message to finish. */
+  private get queue(): QueuedSend[] | null {
+    return this.rare?.queue ?? null;
+  }
+
+  private set queue(queue: QueuedSend[] | null) {
+    if (queue !== null || this.rare !== null) this.more().queue = queue;
+    this.setBit(SESSION_QUEUED, queue !== null);
+  }
+
+  private more(): SessionRareState {
+    return (this.rare ??= new SessionRareState());
+  }
+
+  get role(): Role {
+    return this.bits & SESSION_MASKING ? 'client' : 'server';
+  }
+
+  /** Whether our close frame has been queued. */
+  get closeSent(): boolean {
+    return (this.bits & SESSION_CLOSE_SENT) !== 0;
+  }
+
+  /** Whether the peer's close frame has arrived. */
+  get closeReceived(): boolean {
+    return (this.bits & SESSION_CLOSE_RECEIVED) !== 0;
+  }
+
+  private get masking(): boolean {
+    return (this.bits & SESSION_MASKING) !== 0;
+  }
+
+  private get encoding(): boolean {
+    return (this.bits & SESSION_ENCODING) !== 0;
+  }
+
+  private get streaming(): boolean {
+    return (this.bits & SESSION_STREAMING) !== 0;
+  }
+
+  private setBit(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
   }
 
   /** Install the extension negotiated in the handshake (permessage-deflate). */
   setExtension(extension: MessageExtension | null): void {
-    this.extension = extension;
+    if (extension !== null || this.rare !== null) this.more().extension = extension;
+    this.setBit(SESSION_EXTENSION, extension !== null);
     this.receiver.setExtension(extension);
   }
 
@@ -115,7 +213,7 @@ export class ProtocolSession implements ReceiverHandler {
 
   /** Everything to write now: one Buffer, several, or null. */
   takeOutput(): Buffer | Buffer[] | null {
-    return this.output.take();
+    return this.take();
   }
 
   /** Bytes accepted for sending but not yet handed to the transport. */
@@ -124,7 +222,7 @@ export class ProtocolSession implements ReceiverHandler {
     if (this.queue !== null) {
       for (const item of this.queue) queued += typeof item.data === 'string' ? item.data.length : item.data.length;
     }
-    return this.output.length + queued;
+    return this.outputLength + queued;
   }
 
   // ---- Sending -------------------------------------------------------------------------
@@ -132,7 +230,12 @@ export class ProtocolSession implements ReceiverHandler {
   /** Send a text message. */
   sendText(text: string, compress = true): void {
     this.assertCanSend();
-    if (this.queue !== null || this.streaming) {
+    const bits = this.bits;
+    if ((bits & (SESSION_QUEUED | SESSION_STREAMING | SESSION_EXTENSION)) === 0) {
+      this.writeTextFrame(text);
+      return;
+    }
+    if (bits & (SESSION_QUEUED | SESSION_STREAMING)) {
       this.enqueue({ kind: 'message', data: text, isBinary: false, compress, code: undefined });
       return;
     }
@@ -146,7 +249,7 @@ export class ProtocolSession implements ReceiverHandler {
   /** Send a binary message, or a text message made of the given UTF-8 bytes. */
   sendBytes(data: Buffer, isBinary: boolean, compress = true): void {
     this.assertCanSend();
-    if (this.queue !== null || this.streaming) {
+    if (this.bits & (SESSION_QUEUED | SESSION_STREAMING)) {
       this.enqueue({ kind: 'message', data, isBinary, compress, code: undefined });
       return;
     }
@@ -163,15 +266,16 @@ export class ProtocolSession implements ReceiverHandler {
    */
   sendFragment(data: Buffer, isBinary: boolean, first: boolean, fin: boolean): void {
     this.assertCanSend();
-    if (first) {
+    if (first && !(this.bits & SESSION_STREAM_RESERVED)) {
       if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
-      this.streaming = true;
+      this.setBit(SESSION_STREAMING, true);
     } else if (!this.streaming) {
       throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
     }
+    this.setBit(SESSION_STREAM_RESERVED, false);
     this.writeFrame(first ? (isBinary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin, false, data);
     if (fin) {
-      this.streaming = false;
+      this.setBit(SESSION_STREAMING, false);
       this.flushQueue();
     }
   }
@@ -192,9 +296,31 @@ export class ProtocolSession implements ReceiverHandler {
       this.enqueue({ kind: 'prepared', data: frame, isBinary: true, compress: false, code: undefined });
       return;
     }
-    const wasEmpty = this.output.length === 0;
-    this.output.appendReference(frame);
+    const wasEmpty = this.outputLength === 0;
+    this.appendReference(frame);
     if (wasEmpty) this.handler.onOutput();
+  }
+
+  /**
+   * Claim the message stream before the first fragment is known: messages sent from now on
+   * wait until the fragmented message ends (or `cancelStream()`).
+   */
+  reserveStream(): void {
+    this.assertCanSend();
+    if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+    this.bits |= SESSION_STREAMING | SESSION_STREAM_RESERVED;
+  }
+
+  /** Give up a reserved stream before any fragment was sent; waiting messages go out. */
+  cancelStream(): void {
+    if (!(this.bits & SESSION_STREAM_RESERVED)) return;
+    this.bits &= ~(SESSION_STREAMING | SESSION_STREAM_RESERVED);
+    this.flushQueue();
+  }
+
+  /** Whether the reserved stream has sent no fragment yet. */
+  get streamReserved(): boolean {
+    return (this.bits & SESSION_STREAM_RESERVED) !== 0;
   }
 
   /** Whether a fragmented message is being sent. */
@@ -240,7 +366,7 @@ export class ProtocolSession implements ReceiverHandler {
       return;
     }
     this.queue = null;
-    this.streaming = false;
+    this.setBit(SESSION_STREAMING, false);
     this.writeClose(payload, code ?? CloseCode.NO_STATUS, reason);
   }
 
@@ -257,7 +383,7 @@ export class ProtocolSession implements ReceiverHandler {
   onPing(payload: Buffer): void {
     if (this.closeSent) return;
     // §5.5.2: a Ping is answered with a Pong carrying the same application data.
-    if (this.autoPong) this.writeFrame(Opcode.PONG, true, false, payload);
+    if (this.bits & SESSION_AUTO_PONG) this.writeFrame(Opcode.PONG, true, false, payload);
     this.handler.onPing(payload);
   }
 
@@ -284,13 +410,14 @@ export class ProtocolSession implements ReceiverHandler {
     }
     // Nothing after a close frame is processed (§5.5.1).
     this.receiver.stop();
-    this.closeReceived = true;
-    this.closeCode = code;
-    this.closeReason = reason;
+    this.setBit(SESSION_CLOSE_RECEIVED, true);
+    const rare = this.more();
+    rare.closeCode = code;
+    rare.closeReason = reason;
     if (!this.closeSent) {
       // §5.5.1: answer with a close frame, echoing the peer's status code (1000 when it sent none).
       this.queue = null;
-      this.streaming = false;
+      this.setBit(SESSION_STREAMING, false);
       const echo = code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code;
       this.writeClose(encodeClosePayload(echo), echo, '');
     }
@@ -304,7 +431,7 @@ export class ProtocolSession implements ReceiverHandler {
     this.receiver.stop();
     if (!this.closeSent) {
       this.queue = null;
-      this.streaming = false;
+      this.setBit(SESSION_STREAMING, false);
       // §7.1.7: fail the connection: send a close frame with the error's code, then close.
       this.writeClose(encodeClosePayload(error.closeCode, closeReasonForError(error.code)), error.closeCode, '');
     }
@@ -325,10 +452,12 @@ export class ProtocolSession implements ReceiverHandler {
     this.receiver.stop();
     this.readyState = ReadyState.CLOSED;
     this.queue = null;
-    this.output.clear();
-    if (this.extension !== null) {
-      this.extension.dispose();
-      this.extension = null;
+    this.clear();
+    const extension = this.extension;
+    if (extension !== null) {
+      extension.dispose();
+      this.rare!.extension = null;
+      this.setBit(SESSION_EXTENSION, false);
     }
     return this.closeSent && this.closeReceived;
   }
@@ -349,20 +478,22 @@ export class ProtocolSession implements ReceiverHandler {
 
   private writeClose(payload: Buffer, code: number, reason: string): void {
     this.writeFrame(Opcode.CLOSE, true, false, payload);
-    this.closeSent = true;
+    this.setBit(SESSION_CLOSE_SENT, true);
     if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
     this.handler.onCloseSent(code, reason);
   }
 
   private enqueue(item: QueuedSend): void {
-    (this.queue ??= []).push(item);
+    const queue = this.queue;
+    if (queue === null) this.queue = [item];
+    else queue.push(item);
   }
 
   private encodeAndSend(data: Buffer, isBinary: boolean): void {
-    this.encoding = true;
-    this.queue ??= [];
+    this.setBit(SESSION_ENCODING, true);
+    if (this.queue === null) this.queue = [];
     this.extension!.encode(data, (error, output) => {
-      this.encoding = false;
+      this.setBit(SESSION_ENCODING, false);
       if (this.readyState === ReadyState.CLOSED) return;
       if (error !== null || output === null) {
         // Encoding our own data cannot fail on valid input; report it as an internal error.
@@ -391,8 +522,8 @@ export class ProtocolSession implements ReceiverHandler {
       }
       if (this.closeSent) continue;
       if (item.kind === 'prepared') {
-        const wasEmpty = this.output.length === 0;
-        this.output.appendReference(item.data as Buffer);
+        const wasEmpty = this.outputLength === 0;
+        this.appendReference(item.data as Buffer);
         if (wasEmpty) this.handler.onOutput();
         continue;
       }
@@ -414,8 +545,8 @@ export class ProtocolSession implements ReceiverHandler {
     if (length * 3 < 126) {
       const maskBytes = this.masking ? 4 : 0;
       const reserved = 2 + maskBytes + length * 3;
-      const wasEmpty = this.output.length === 0;
-      const target = this.output.reserve(reserved);
+      const wasEmpty = this.outputLength === 0;
+      const target = this.reserve(reserved);
       const at = OutputBuffer.offset;
       const payloadAt = at + 2 + maskBytes;
       const written = length === 0 ? 0 : target.write(text, payloadAt, length * 3, 'utf8');
@@ -425,7 +556,7 @@ export class ProtocolSession implements ReceiverHandler {
         writeRandomMask(target, at + 2);
         applyMaskKey(target, target.readUInt32BE(at + 2), payloadAt, payloadAt + written, 0);
       }
-      this.output.unreserve(reserved - (2 + maskBytes + written));
+      this.unreserve(reserved - (2 + maskBytes + written));
       if (wasEmpty) this.handler.onOutput();
       return;
     }
@@ -437,19 +568,18 @@ export class ProtocolSession implements ReceiverHandler {
     const length = payload.length;
     const masking = this.masking;
     const headerSize = frameHeaderSize(length, masking);
-    const output = this.output;
-    const wasEmpty = output.length === 0;
+    const wasEmpty = this.outputLength === 0;
     if (!masking && length >= REFERENCE_PAYLOAD_MIN) {
-      const header = output.reserve(headerSize);
+      const header = this.reserve(headerSize);
       encodeFrameHeader(header, OutputBuffer.offset, opcode, fin, rsv1, length, null);
-      output.appendReference(payload);
+      this.appendReference(payload);
     } else if (headerSize + length < SLAB_MAX_FRAME) {
-      const target = output.reserve(headerSize + length);
+      const target = this.reserve(headerSize + length);
       this.encodeInto(target, OutputBuffer.offset, opcode, fin, rsv1, payload, headerSize);
     } else {
       const frame = Buffer.allocUnsafe(headerSize + length);
       this.encodeInto(frame, 0, opcode, fin, rsv1, payload, headerSize);
-      output.appendReference(frame);
+      this.appendReference(frame);
     }
     if (wasEmpty) this.handler.onOutput();
   }
