@@ -4,8 +4,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { withTimeout } from './bounded-wait.js';
+import { loadPlaywright } from './npm-peers.js';
 import { PeerProcess, repoRoot, requirePath } from './peer-process.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -31,6 +32,7 @@ export interface ChromiumSession {
 /** Launch headless Chromium with a fresh --user-data-dir (playwright passes it for a persistent context). */
 export async function launchChromium(): Promise<ChromiumSession> {
   requirePath(CHROMIUM, 'Chromium', 'apt-get install -y chromium (Debian 12 package; the test drives /usr/bin/chromium)');
+  const { chromium } = await loadPlaywright();
   const userDataDir = mkdtempSync(join(tmpdir(), 'wsforge-chromium-'));
   let context: BrowserContext;
   try {

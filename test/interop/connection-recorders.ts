@@ -3,9 +3,11 @@
 // the `ws` package's.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import WS, { WebSocketServer as WsWebSocketServer } from 'ws';
+import type WS from 'ws';
+import type { WebSocketServer as WsWebSocketServer } from 'ws';
 import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
 import { Deferred, EventQueue, withTimeout } from './bounded-wait.js';
+import { loadWs } from './npm-peers.js';
 
 export interface ReceivedMessage {
   data: Buffer;
@@ -105,7 +107,8 @@ function toBuffer(data: WS.RawData): Buffer {
 
 /** Open a `ws` client and wait for 'open' (or fail with the handshake error). */
 export async function openWsClient(url: string, protocols?: string | string[], options: WS.ClientOptions = {}): Promise<WsRecorder> {
-  const ws = new WS(url, protocols, { maxPayload: 64 * 1024 * 1024, ...options });
+  const { WebSocket: WsClient } = await loadWs();
+  const ws = new WsClient(url, protocols, { maxPayload: 64 * 1024 * 1024, ...options });
   const recorder = new WsRecorder(ws);
   const opened = new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -241,14 +244,15 @@ export interface WsServer {
 
 /** A `ws` server on 127.0.0.1 that echoes every message with its type (unless `echoMessages` is false). */
 export async function startWsServer(options: WS.ServerOptions = {}, echoMessages = true): Promise<WsServer> {
-  const wss = new WsWebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024, ...options });
+  const { WebSocketServer: WsServerClass, WebSocket: WsClass } = await loadWs();
+  const wss = new WsServerClass({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024, ...options });
   const connections = new EventQueue<WsConnectionSeen>('ws connection');
   wss.on('error', () => {});
   wss.on('connection', (ws, request) => {
     const recorder = new WsRecorder(ws);
     if (echoMessages) {
       ws.on('message', (data, isBinary) => {
-        if (ws.readyState === WS.OPEN) ws.send(data, { binary: isBinary });
+        if (ws.readyState === WsClass.OPEN) ws.send(data, { binary: isBinary });
       });
     }
     const path = (request.url ?? '/').split('?')[0]!;

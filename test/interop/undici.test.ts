@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { WebSocket as UndiciWebSocket } from 'undici';
 import { startWsforgeServer, type WsforgeServer } from './connection-recorders.js';
 import { sha256 } from './byte-assertions.js';
+import { loadUndici } from './npm-peers.js';
 import { PeerProcess, peersBuildDir, repoRoot } from './peer-process.js';
 import {
   describeData,
@@ -76,6 +76,7 @@ async function assertScenario(result: WhatwgScenarioResult, server: WsforgeServe
 
 describe("Node's WebSocket client (undici) -> wsforge server", () => {
   test('undici package WebSocket (in this process): text, binary, 1 MiB, empty messages echo; close 4000 "bye"', async (t) => {
+    const { WebSocket: UndiciWebSocket } = await loadUndici();
     const server = await startServer();
     t.after(() => server.close());
     const result = await runWhatwgScenario(
