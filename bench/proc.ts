@@ -1,7 +1,7 @@
 // Child-process helpers for the benchmark runner: line-oriented stdout, bounded waits, stop by PID, and
 // the /proc readings (CPU ticks, VmRSS) used to measure a server.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Every process this runner started and has not yet seen exit; killed by PID on SIGINT/SIGTERM. */
 const live = new Set<ManagedProcess>();
@@ -219,17 +219,42 @@ export function readSchedstat(pid: number): { run: number; wait: number } | null
   }
 }
 
-function readCpuTotals(): { busy: number; total: number } | null {
+export interface CpuTimes {
+  busy: number;
+  total: number;
+  /** irq + softirq: on loopback mostly the TCP input path of packets sent from this CPU */
+  irq: number;
+}
+
+/** /proc/stat times (in USER_HZ ticks): index 0 is the whole machine, then `cpu0`, `cpu1`, ... at 1, 2, ... */
+export function readCpuTimes(): CpuTimes[] | null {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already in user)
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    const idle = (f[3] ?? 0) + (f[4] ?? 0);
-    return { busy: total - idle, total };
+    const out: CpuTimes[] = [];
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      if (!line.startsWith('cpu')) continue;
+      const f = line.trim().split(/\s+/).slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal (guest time is already in user)
+      const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+      const idle = (f[3] ?? 0) + (f[4] ?? 0);
+      out.push({ busy: total - idle, total, irq: (f[5] ?? 0) + (f[6] ?? 0) });
+    }
+    return out.length > 0 ? out : null;
   } catch {
     return null;
   }
+}
+
+/** Busy and irq fractions of CPU `cpu` (0-based) between two readings. */
+export function cpuBusyBetween(a: CpuTimes[], b: CpuTimes[], cpu: number): { busy: number; irq: number } | null {
+  const x = a[cpu + 1];
+  const y = b[cpu + 1];
+  if (x === undefined || y === undefined || y.total === x.total) return null;
+  const dt = y.total - x.total;
+  return { busy: (y.busy - x.busy) / dt, irq: (y.irq - x.irq) / dt };
+}
+
+function readCpuTotals(): CpuTimes | null {
+  return readCpuTimes()?.[0] ?? null;
 }
 
 /** Fraction of the machine's CPU time (all CPUs) that was busy over the next `ms` milliseconds. */
@@ -239,4 +264,38 @@ export async function machineBusy(ms: number): Promise<number> {
   const b = readCpuTotals();
   if (a === null || b === null || b.total === a.total) return 0;
   return (b.busy - a.busy) / (b.total - a.total);
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * CPU seconds used so far by every user-space process except `exclude` (our server, loadgen and runner):
+ * utime + stime + cutime + cstime, so children that a live parent reaped in between are counted too.
+ * The difference over a window is the other load that shared the machine with the benchmark. Kernel threads
+ * are left out: on loopback they mostly do the benchmark's own network work (ksoftirqd).
+ */
+export function readForeignCpuSeconds(exclude: ReadonlySet<number>): number {
+  let ticks = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const name of entries) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    if (exclude.has(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // rest[k] is field k + 3: flags 9, utime 14, stime 15, cutime 16, cstime 17
+      if ((Number(rest[6]) & PF_KTHREAD) !== 0) continue;
+      ticks += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / clockTicksPerSecond();
 }

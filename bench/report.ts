@@ -25,6 +25,13 @@ export interface RunRecord {
   /** time the server was runnable but not running (another process had its CPU), fraction of the window */
   serverWait?: number;
   loadgenWait?: number;
+  /** CPU used by other user-space processes during the window, in CPUs (0.25 = a quarter of one CPU) */
+  otherLoad?: number;
+  /** CPU 0 (the server's) busy fraction over the window, all causes, and its irq+softirq share */
+  serverCoreBusy?: number;
+  serverCoreIrq?: number;
+  /** CPU 1 (the loadgen's) busy fraction */
+  loadgenCoreBusy?: number;
   loadgenCpu?: number;
   loadgenCpuUser?: number;
   /** server VmRSS when the load ended */
@@ -47,8 +54,10 @@ export interface ServerSummary {
   serverCpu?: number;
   loadgenCpu?: number;
   loadgenCpuUser?: number;
-  /** median over runs of max(server, loadgen) run-queue wait: how disturbed by other load */
+  /** median over runs of the other load (CPUs used by other processes): how disturbed the runs were */
   wait?: number;
+  serverCoreBusy?: number;
+  loadgenCoreBusy?: number;
 }
 
 export interface WorkloadSummary {
@@ -63,6 +72,8 @@ export interface Headroom {
   loadgenCpu: number;
   loadgenCpuUser: number;
   serverCpu: number;
+  serverCoreBusy?: number;
+  loadgenCoreBusy?: number;
   msgsPerS: number;
   source: string;
 }
@@ -84,10 +95,13 @@ export interface ReportInput {
   command: string;
 }
 
-/** Fraction of the measured window the server or the loadgen was runnable but had no CPU. */
+/**
+ * How much other load shared the machine during the measured window: the CPU used by other user-space
+ * processes, in CPUs. (The server's run-queue wait is recorded too, but the benchmark's own kernel work,
+ * ksoftirqd and TCP timers, makes it non-zero on a quiet machine, e.g. ~10% in `connect`.)
+ */
 export function disturbance(r: RunRecord): number | undefined {
-  if (r.serverWait === undefined && r.loadgenWait === undefined) return undefined;
-  return Math.max(r.serverWait ?? 0, r.loadgenWait ?? 0);
+  return r.otherLoad;
 }
 
 export const DISTURBED = 0.1;
@@ -137,6 +151,10 @@ export function summarize(
     if (loadgenCpuUser !== undefined) s.loadgenCpuUser = loadgenCpuUser;
     const wait = medianOf(good, disturbance);
     if (wait !== undefined) s.wait = wait;
+    const serverCoreBusy = medianOf(good, (r) => r.serverCoreBusy);
+    const loadgenCoreBusy = medianOf(good, (r) => r.loadgenCoreBusy);
+    if (serverCoreBusy !== undefined) s.serverCoreBusy = serverCoreBusy;
+    if (loadgenCoreBusy !== undefined) s.loadgenCoreBusy = loadgenCoreBusy;
     summary.servers[server] = s;
   }
   return summary;
@@ -189,17 +207,17 @@ export function renderMarkdown(input: ReportInput): string {
   if (input.headroom !== null) {
     const h = input.headroom;
     out.push(
-      `- loadgen headroom (${h.source}): loadgen ${pct(h.loadgenCpu)} of its core ` +
-        `(${pct(h.loadgenCpuUser)} in user space, the rest is the kernel's loopback TCP work) ` +
-        `while the server used ${pct(h.serverCpu)} of its core at ${formatNumber(h.msgsPerS)} msg/s`,
+      `- loadgen headroom (${h.source}, ${formatNumber(h.msgsPerS)} msg/s): the loadgen process used ${pct(h.loadgenCpu)} of CPU 1 ` +
+        `(${pct(h.loadgenCpuUser)} in user space, the rest is the kernel's loopback TCP work; CPU 1 busy ${pct(h.loadgenCoreBusy)} in all) ` +
+        `while the server process used ${pct(h.serverCpu)} of CPU 0 (CPU 0 busy ${pct(h.serverCoreBusy)} in all, with the softirq network work)`,
     );
   }
   for (const note of input.serverNotes) out.push(`- ${note}`);
   out.push('');
   out.push('Median of the repetitions, (min–max) when there are several. Ratios compare medians.');
   out.push(
-    `† = disturbed: in the median run the server or the loadgen spent over ${DISTURBED * 100}% of the window runnable but ` +
-      'without its CPU (other load on the machine); treat with care.',
+    `† = disturbed: in the median run other processes on the machine used more than ${DISTURBED * 100}% of a CPU during the ` +
+      'measured window; treat with care.',
   );
   out.push('');
   const servers = SERVER_NAMES.filter((s) => input.servers.includes(s));
@@ -217,11 +235,12 @@ export function renderMarkdown(input: ReportInput): string {
   out.push('');
   out.push('Latency is per message, from the moment the loadgen queues it to the arrival of the whole echo');
   out.push('(broadcast: to each delivery; connect: from connect() to the 101). CPU is a fraction of one core during');
-  out.push('the measured window: the server from /proc/<pid>/stat, the loadgen from getrusage (user+sys). "Waited" is');
-  out.push('the larger of the two processes\' run-queue wait (/proc/<pid>/schedstat): time they were runnable but another');
-  out.push('process had their CPU.');
+  out.push('the measured window: the server process from /proc/<pid>/stat, with the whole CPU 0 (process + softirq network');
+  out.push('work + anything else) in parentheses; the loadgen from getrusage (user+sys), user space alone in parentheses.');
+  out.push('"Other load" is the CPU that every other user-space process on the machine used during the window (from /proc),');
+  out.push('in % of one CPU.');
   out.push('');
-  out.push('| workload | server | p50 µs | p99 µs | server CPU | loadgen CPU (user) | waited |');
+  out.push('| workload | server | p50 µs | p99 µs | server CPU (CPU 0) | loadgen CPU (user) | other load |');
   out.push('|---|---|---:|---:|---:|---:|---:|');
   for (const w of input.workloads) {
     for (const s of servers) {
@@ -229,7 +248,7 @@ export function renderMarkdown(input: ReportInput): string {
       if (x === undefined || (x.p50 === undefined && x.serverCpu === undefined)) continue;
       const lat = (v: number | undefined): string => (v === undefined ? '–' : formatNumber(v));
       out.push(
-        `| ${w.name} | ${s} | ${lat(x.p50)} | ${lat(x.p99)} | ${pct(x.serverCpu)} | ${pct(x.loadgenCpu)} (${pct(x.loadgenCpuUser)}) | ${pct(x.wait)} |`,
+        `| ${w.name} | ${s} | ${lat(x.p50)} | ${lat(x.p99)} | ${pct(x.serverCpu)} (${pct(x.serverCoreBusy)}) | ${pct(x.loadgenCpu)} (${pct(x.loadgenCpuUser)}) | ${pct(x.wait)} |`,
       );
     }
   }

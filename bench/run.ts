@@ -4,13 +4,25 @@
 // (and their order rotates between repetitions) so slow drifts of a shared machine hit all of them alike.
 // See bench/README.md for the workloads, the pacing schemes and how to read the results.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
-import { ManagedProcess, hardFileLimit, machineBusy, readCpuSeconds, readSchedstat, readStatusKiB, sleep } from './proc.js';
+import {
+  ManagedProcess,
+  type CpuTimes,
+  cpuBusyBetween,
+  hardFileLimit,
+  machineBusy,
+  readCpuSeconds,
+  readCpuTimes,
+  readForeignCpuSeconds,
+  readSchedstat,
+  readStatusKiB,
+  sleep,
+} from './proc.js';
 import {
   DISTURBED,
   SERVER_NAMES,
@@ -51,10 +63,11 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
   --broadcast-inflight K
                      broadcast: messages not yet received by the slowest receiver (default 1;
                      more lets servers that coalesce writes batch several messages per write)
-  --retries N        repeat a run disturbed by other load (server or loadgen waited > 10% of the
-                     window for its CPU) up to N times, keeping the calmest (default 1; quick: 0)
+  --retries N        repeat a run disturbed by other load (other processes used > 10% of a CPU
+                     during the window) up to N times, keeping the calmest (default 1; quick: 0)
   --quiet-wait S     before each run, wait up to S seconds for the machine to be quiet (< 15% of
                      all CPU busy over 0.5 s) (default 30; quick: 0)
+  --lock-wait S      wait up to S seconds for another benchmark run on this machine to finish (default 1200)
   --no-headroom      skip the loadgen headroom check
   --help
 `;
@@ -271,6 +284,102 @@ interface RunContext {
   log: (text: string) => void;
 }
 
+const LOCK = join(os.tmpdir(), `wsforge-bench-${process.getuid?.() ?? 0}.lock`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Other live `bench/run.js` processes (older runners do not take the lock), excluding our own ancestors. */
+function otherRunners(): number[] {
+  const ancestors = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !ancestors.has(pid); ) {
+    ancestors.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  const found: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const name of entries) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || ancestors.has(pid)) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.endsWith('bench/run.js'))) found.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/**
+ * Two benchmark runs at once would pin to the same CPUs and ruin each other: take a lock file (PID inside),
+ * waiting at most `limitS` seconds for a live holder; a stale lock (dead PID) is replaced.
+ */
+async function acquireLock(limitS: number, log: (text: string) => void): Promise<string | null> {
+  const deadline = Date.now() + limitS * 1000;
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (readFileSync(LOCK, 'utf8') === String(process.pid)) unlinkSync(LOCK);
+        } catch {
+          // already gone
+        }
+      });
+      // runners from before the lock existed do not take it
+      for (let others = otherRunners(); others.length > 0; others = otherRunners()) {
+        if (Date.now() >= deadline) return `ran while another benchmark run (pid ${others.join(', ')}) was still running: results are disturbed`;
+        if (!told) {
+          log(`bench: another benchmark run (pid ${others.join(', ')}) is running; waiting up to ${limitS} s`);
+          told = true;
+        }
+        await sleep(2000);
+      }
+      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return `no lock (${(err as Error).message})`;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number.parseInt(readFileSync(LOCK, 'utf8'), 10);
+    } catch {
+      continue; // released meanwhile
+    }
+    if (!Number.isFinite(holder) || !alive(holder)) {
+      try {
+        unlinkSync(LOCK);
+      } catch {
+        // someone else removed it
+      }
+      continue;
+    }
+    if (Date.now() >= deadline) return `ran while another benchmark run (pid ${holder}) was still running: results are disturbed`;
+    if (!told) {
+      log(`bench: another benchmark run (pid ${holder}) holds ${LOCK}; waiting up to ${limitS} s`);
+      told = true;
+    }
+    await sleep(2000);
+  }
+}
+
 const QUIET = 0.15;
 
 /**
@@ -314,18 +423,33 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
     let cpu0: number | null = null;
     let sched0: { server: { wait: number } | null; loadgen: { wait: number } | null } = { server: null, loadgen: null };
     let t0 = 0n;
+    let cores0: CpuTimes[] | null = null;
+    let foreign0 = 0;
+    const ours = new Set([srv.pid, lg.pid, process.pid]);
     lg.onLine((line) => {
       // sampled synchronously as the loadgen announces its measured window
       if (line === 'MEASURE start') {
         cpu0 = readCpuSeconds(srv.pid);
         sched0 = { server: readSchedstat(srv.pid), loadgen: readSchedstat(lg.pid) };
+        cores0 = readCpuTimes();
+        foreign0 = readForeignCpuSeconds(ours);
         t0 = process.hrtime.bigint();
       } else if (line === 'MEASURE end' && cpu0 !== null) {
         const cpu1 = readCpuSeconds(srv.pid);
         const s1 = readSchedstat(srv.pid);
         const l1 = readSchedstat(lg.pid);
+        const cores1 = readCpuTimes();
+        const foreign1 = readForeignCpuSeconds(ours);
+        if (pinned && cores0 !== null && cores1 !== null) {
+          const c0 = cpuBusyBetween(cores0, cores1, 0);
+          const c1 = cpuBusyBetween(cores0, cores1, 1);
+          if (c0 !== null) record.serverCoreBusy = c0.busy;
+          if (c0 !== null) record.serverCoreIrq = c0.irq;
+          if (c1 !== null) record.loadgenCoreBusy = c1.busy;
+        }
         const dt = Number(process.hrtime.bigint() - t0) / 1e9;
         if (cpu1 !== null && dt > 0) record.serverCpu = (cpu1 - cpu0) / dt;
+        if (dt > 0) record.otherLoad = Math.max(0, foreign1 - foreign0) / dt;
         if (s1 !== null && sched0.server !== null && dt > 0) record.serverWait = (s1.wait - sched0.server.wait) / dt;
         if (l1 !== null && sched0.loadgen !== null && dt > 0) record.loadgenWait = (l1.wait - sched0.loadgen.wait) / dt;
       }
@@ -465,6 +589,7 @@ async function main(): Promise<number> {
       'broadcast-inflight': { type: 'string' },
       retries: { type: 'string' },
       'quiet-wait': { type: 'string' },
+      'lock-wait': { type: 'string' },
       'no-headroom': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -517,6 +642,11 @@ async function main(): Promise<number> {
     notes.push('server and loadgen are not pinned: taskset is missing or there is only one CPU');
   }
 
+  const lockNote = await acquireLock(
+    values['lock-wait'] !== undefined ? Number(values['lock-wait']) : 1200,
+    (text) => process.stdout.write(`${text}\n`),
+  );
+  if (lockNote !== null) notes.push(lockNote);
   buildLoadgen();
   const started = Date.now();
   const date = new Date();
@@ -555,7 +685,7 @@ async function main(): Promise<number> {
         let r = await runOnce(ctx, w, server, rep);
         // a run disturbed by other load on the machine is repeated (bounded), keeping the calmer one
         for (let retry = 1; retry <= settings.retries && r.ok && w.kind === 'load' && (disturbance(r) ?? 0) > DISTURBED; retry++) {
-          log(`  ${w.name.padEnd(21)} rep ${rep} ${server.padEnd(8)} disturbed (waited ${((disturbance(r) ?? 0) * 100).toFixed(0)}% for a CPU), again`);
+          log(`  ${w.name.padEnd(21)} rep ${rep} ${server.padEnd(8)} disturbed (other processes used ${((disturbance(r) ?? 0) * 100).toFixed(0)}% of a CPU), again`);
           const again = await runOnce(ctx, w, server, rep);
           if (again.ok && (disturbance(again) ?? 0) < (disturbance(r) ?? 0)) r = again;
         }
@@ -563,7 +693,7 @@ async function main(): Promise<number> {
         const value = r.ok ? `${r.value!.toFixed(w.metric.unit === 'KiB/conn' ? 2 : 1)} ${w.metric.unit}` : `FAILED: ${r.error}`;
         const cpu =
           r.serverCpu !== undefined
-            ? ` (server ${(r.serverCpu * 100).toFixed(0)}%, loadgen ${((r.loadgenCpu ?? 0) * 100).toFixed(0)}%, waited ${((disturbance(r) ?? 0) * 100).toFixed(0)}%)`
+            ? ` (server ${(r.serverCpu * 100).toFixed(0)}%, loadgen ${((r.loadgenCpu ?? 0) * 100).toFixed(0)}%, other load ${((disturbance(r) ?? 0) * 100).toFixed(0)}%)`
             : '';
         log(`  ${w.name.padEnd(21)} rep ${rep} ${server.padEnd(8)} ${value}${r.ok ? cpu : ''}`);
       }
@@ -591,6 +721,8 @@ async function main(): Promise<number> {
   if (thinPipelined.length > 0) {
     const best = [...thinPipelined].sort((a, b) => (a.loadgenCpu ?? 0) - (b.loadgenCpu ?? 0))[thinPipelined.length >> 1]!;
     headroom = {
+      ...(best.serverCoreBusy !== undefined ? { serverCoreBusy: best.serverCoreBusy } : {}),
+      ...(best.loadgenCoreBusy !== undefined ? { loadgenCoreBusy: best.loadgenCoreBusy } : {}),
       loadgenCpu: best.loadgenCpu ?? Number.NaN,
       loadgenCpuUser: best.loadgenCpuUser ?? Number.NaN,
       serverCpu: best.serverCpu ?? Number.NaN,
@@ -599,7 +731,7 @@ async function main(): Promise<number> {
     };
     log(
       `bench: headroom: loadgen ${(headroom.loadgenCpu * 100).toFixed(0)}% of CPU 1 (user ${(headroom.loadgenCpuUser * 100).toFixed(0)}%), ` +
-        `server ${(headroom.serverCpu * 100).toFixed(0)}% of CPU 0`,
+        `server ${(headroom.serverCpu * 100).toFixed(0)}% of CPU 0 (CPU 0 busy ${((headroom.serverCoreBusy ?? Number.NaN) * 100).toFixed(0)}%)`,
     );
   }
 
