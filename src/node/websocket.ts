@@ -6,6 +6,7 @@ import { EMPTY } from '../protocol/frame.js';
 import type { MessageExtension } from '../protocol/extensions.js';
 import { detachFromSlab } from '../protocol/output.js';
 import { ProtocolSession, ReadyState, type Role, type SessionHandler } from '../protocol/session.js';
+import { decodeUtf8 } from '../protocol/utf8.js';
 import { listenForDrain, setSocketOwner, type SocketOwner } from './socket-owner.js';
 
 export { ReadyState };
@@ -317,7 +318,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
-    this.emit('message', isBinary ? data : data.toString('utf8'), isBinary);
+    const message = isBinary ? data : decodeUtf8(data);
+    // The common case, one listener: call it as emit() would, minus emit()'s generic work.
+    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
+    if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
+    else this.emit('message', message, isBinary);
   }
 
   /** @internal */
@@ -336,7 +341,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   /** @internal */
-  onPeerClose(): void {}
+  onPeerClose(): void {
+    if (this.flags & FLAG_CLOSE_DEFERRED) process.nextTick(finishDeferredClose, this);
+  }
 
   /** @internal */
   onCloseSent(): void {
@@ -357,6 +364,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   onProtocolError(error: WebSocketError): void {
     this.failure = error;
+    if (this.flags & FLAG_CLOSE_DEFERRED) process.nextTick(finishDeferredClose, this);
     if (this.listenerCount('error') > 0) this.emit('error', error);
     // §7.1.7: after failing, close the connection (our close frame goes out first).
     this.endTransport();
@@ -369,7 +377,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** @internal */
   onReceiverResumed(): void {
-    this.socket.resume();
+    if (this.flags & FLAG_CLOSE_DEFERRED) this.finishClose();
+    else this.socket.resume();
   }
 
   // ---- Transport ------------------------------------------------------------------------------
@@ -405,7 +414,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   private checkBackpressure(): boolean {
-    if (this.bufferedAmount < this.settings.highWaterMark) return true;
+    if (this.session.pendingBytes + this.socket.writableLength < this.settings.highWaterMark) return true;
     if (!(this.flags & FLAG_DRAIN_LISTENER)) {
       this.flags |= FLAG_DRAIN_LISTENER;
       listenForDrain(this.socket);
@@ -470,7 +479,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   handleSocketClose(): void {
     if (this.flags & FLAG_CLOSE_EMITTED) return;
-    this.flags |= FLAG_SOCKET_GONE | FLAG_CLOSE_EMITTED;
+    this.flags |= FLAG_SOCKET_GONE;
+    // A decode still running holds frames that arrived before the FIN (messages, the peer's
+    // close frame): report the close once they are parsed.
+    if (this.session.receiver.isPaused) {
+      this.flags |= FLAG_CLOSE_DEFERRED;
+      return;
+    }
+    this.finishClose();
+  }
+
+  /** @internal */
+  finishDeferredClose(): void {
+    this.finishClose();
+  }
+
+  private finishClose(): void {
+    if (this.flags & FLAG_CLOSE_EMITTED) return;
+    this.flags |= FLAG_CLOSE_EMITTED;
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
       this.closeTimer = null;
@@ -529,6 +555,7 @@ const FLAG_CLOSE_EMITTED = 8;
 const FLAG_PEER_ENDED = 16;
 const FLAG_CLEAN = 32;
 const FLAG_DRAIN_LISTENER = 64;
+const FLAG_CLOSE_DEFERRED = 128;
 
 /**
  * Per-connection state most connections never use: a negotiated subprotocol, the client's
@@ -557,6 +584,9 @@ EventTable.prototype = Object.create(null) as object;
 
 function startReading(ws: WebSocket, head: Buffer | undefined): void {
   ws.startReading(head);
+}
+function finishDeferredClose(ws: WebSocket): void {
+  ws.finishDeferredClose();
 }
 function closeTimedOut(ws: WebSocket): void {
   ws.handleCloseTimeout();

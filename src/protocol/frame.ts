@@ -110,10 +110,18 @@ export function applyMaskKey(data: Uint8Array, key: number, start: number, end: 
   const m2 = (rotated >>> 8) & 0xff;
   const m3 = rotated & 0xff;
   let i = start;
-  if (end - start < 32) {
-    for (let p = 0; i < end; i++, p = (p + 1) & 3) {
-      data[i] = data[i]! ^ (p === 0 ? m0 : p === 1 ? m1 : p === 2 ? m2 : m3);
+  if (end - start < 512) {
+    // Small payloads: 4 bytes per step, no typed-array view to allocate.
+    const last = end - 3;
+    for (; i < last; i += 4) {
+      data[i] = data[i]! ^ m0;
+      data[i + 1] = data[i + 1]! ^ m1;
+      data[i + 2] = data[i + 2]! ^ m2;
+      data[i + 3] = data[i + 3]! ^ m3;
     }
+    if (i < end) data[i] = data[i]! ^ m0;
+    if (i + 1 < end) data[i + 1] = data[i + 1]! ^ m1;
+    if (i + 2 < end) data[i + 2] = data[i + 2]! ^ m2;
     return;
   }
   // Bytes until `i` is 4-byte aligned in the underlying ArrayBuffer.

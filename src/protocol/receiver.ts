@@ -57,6 +57,7 @@ const BIT_PARSING = 32; // inside parse(): a decode callback must not re-enter i
 const BIT_OBSERVE = 64; // report every frame to onFrame
 const BIT_EXPECT_MASKED = 128; // server side: frames must be masked
 const BIT_DECODE_FIN = 256; // the frame being decoded is the message's last
+const BIT_DISCARD = 512; // our close is sent: parse data frames but drop them without decoding
 
 /**
  * State that only some messages need, allocated on first need so an idle connection does
@@ -146,6 +147,22 @@ export class FrameReceiver {
 
   get stopped(): boolean {
     return this.state === STATE_STOPPED;
+  }
+
+  /**
+   * From now on, parse data frames but drop them without validating or decoding them (the
+   * endpoint has sent its close frame, RFC 6455 §7.1.2). A decode in progress is abandoned
+   * and what arrived meanwhile is parsed at once, so the peer's close frame is not held back.
+   */
+  discardData(): void {
+    if (this.bits & BIT_DISCARD) return;
+    this.bits |= BIT_DISCARD;
+    this.assembly = null;
+    if (this.bits & BIT_PAUSED) {
+      this.bits &= ~BIT_PAUSED;
+      this.messageOpcode = 0;
+      if (!(this.bits & BIT_PARSING) && this.state !== STATE_STOPPED) this.drainBacklog();
+    }
   }
 
   /** Stop parsing for good (after a close frame, an error, or when the connection ends). */
@@ -344,6 +361,7 @@ export class FrameReceiver {
     if (whole && bits & BIT_FIN && this.fragmentCount === 1) {
       const isBinary = this.messageOpcode === Opcode.BINARY;
       this.messageOpcode = 0;
+      if (bits & BIT_DISCARD) return end;
       if (!isBinary && !isValidUtf8(piece)) {
         this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
         return end;
@@ -357,6 +375,10 @@ export class FrameReceiver {
 
   /** Validate (text, fail-fast) and keep a piece of an uncompressed message. */
   private acceptPlainData(piece: Buffer, lastPiece: boolean): void {
+    if (this.bits & BIT_DISCARD) {
+      if (lastPiece) this.messageOpcode = 0;
+      return;
+    }
     if (this.messageOpcode === Opcode.TEXT) {
       const assembly = (this.assembly ??= new MessageAssembly());
       const utf8 = (assembly.utf8 ??= new Utf8Validator());
@@ -390,6 +412,10 @@ export class FrameReceiver {
       return;
     }
     if (this.bits & BIT_COMPRESSED) {
+      if (this.bits & BIT_DISCARD) {
+        if (fin) this.messageOpcode = 0;
+        return;
+      }
       this.decode(payload, fin);
       return;
     }
@@ -413,7 +439,8 @@ export class FrameReceiver {
 
   /** @internal The extension's answer for the frame handed to decode(). */
   decoded(error: WebSocketError | null, output: Buffer[] | null): void {
-    if (this.stopped) return;
+    // Stopped, or abandoned by discardData(): nothing to do with the result.
+    if (this.stopped || this.bits & BIT_DISCARD) return;
     if (error !== null) return this.fail(error.code, error.message);
     const text = this.messageOpcode === Opcode.TEXT;
     if (output !== null) {

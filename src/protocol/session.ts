@@ -12,6 +12,7 @@ import {
   writeRandomMask,
 } from './frame.js';
 import { OutputBuffer, SLAB_MAX_FRAME } from './output.js';
+import { encodeUtf8Into } from './utf8.js';
 import {
   DEFAULT_MAX_FRAGMENTS,
   DEFAULT_MAX_PAYLOAD,
@@ -218,6 +219,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
 
   /** Bytes accepted for sending but not yet handed to the transport. */
   get pendingBytes(): number {
+    if (!(this.bits & SESSION_QUEUED)) return this.outputLength;
     let queued = 0;
     if (this.queue !== null) {
       for (const item of this.queue) queued += typeof item.data === 'string' ? item.data.length : item.data.length;
@@ -418,8 +420,9 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
       // §5.5.1: answer with a close frame, echoing the peer's status code (1000 when it sent none).
       this.queue = null;
       this.setBit(SESSION_STREAMING, false);
+      // The reason goes back too, so both ends show the same one (browsers display the echo's).
       const echo = code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code;
-      this.writeClose(encodeClosePayload(echo), echo, '');
+      this.writeClose(encodeClosePayload(echo, reason), echo, reason);
     }
     this.readyState = ReadyState.CLOSED;
     this.handler.onPeerClose(code, reason);
@@ -454,9 +457,9 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     this.queue = null;
     this.clear();
     const extension = this.extension;
-    if (extension !== null) {
+    if (extension !== null && this.bits & SESSION_EXTENSION) {
+      // Free its zlib contexts; the object stays so `extensions` still says what was agreed.
       extension.dispose();
-      this.rare!.extension = null;
       this.setBit(SESSION_EXTENSION, false);
     }
     return this.closeSent && this.closeReceived;
@@ -479,6 +482,9 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   private writeClose(payload: Buffer, code: number, reason: string): void {
     this.writeFrame(Opcode.CLOSE, true, false, payload);
     this.setBit(SESSION_CLOSE_SENT, true);
+    // Data arriving from now on is dropped (§7.1.2): the receiver skips decoding it, so a
+    // decompression in progress cannot hold back the peer's close frame.
+    this.receiver.discardData();
     if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
     this.handler.onCloseSent(code, reason);
   }
@@ -549,7 +555,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
       const target = this.reserve(reserved);
       const at = OutputBuffer.offset;
       const payloadAt = at + 2 + maskBytes;
-      const written = length === 0 ? 0 : target.write(text, payloadAt, length * 3, 'utf8');
+      const written = length === 0 ? 0 : encodeUtf8Into(target, text, payloadAt, length * 3);
       target[at] = 0x80 | Opcode.TEXT;
       target[at + 1] = (this.masking ? 0x80 : 0) | written;
       if (this.masking) {

@@ -90,13 +90,53 @@ export class Utf8Validator {
   }
 }
 
+/** Below this length a JS scan for ASCII beats a call into native code. */
+const SHORT_TEXT = 128;
+
 /** Whole-buffer validation: the native check, with a quick path for short ASCII. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   const length = bytes.length;
-  if (length < 32) {
-    let i = 0;
-    while (i < length && bytes[i]! < 0x80) i++;
-    if (i === length) return true;
-  }
+  if (length < SHORT_TEXT && isShortAscii(bytes, length)) return true;
   return isUtf8(bytes);
+}
+
+function isShortAscii(bytes: Uint8Array, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+interface BufferCodecs {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  utf8Write(text: string, offset: number, length: number): number;
+}
+
+/**
+ * Decode validated UTF-8 to a string. Short ASCII is copied as Latin-1 (a straight byte copy
+ * into a one-byte string, skipping the UTF-8 decoder); Buffer's codec methods are called
+ * directly, without toString()'s argument handling.
+ */
+export function decodeUtf8(bytes: Buffer): string {
+  const length = bytes.length;
+  const codecs = bytes as unknown as BufferCodecs;
+  if (length < SHORT_TEXT && isShortAscii(bytes, length)) return codecs.latin1Slice(0, length);
+  return codecs.utf8Slice(0, length);
+}
+
+/**
+ * Encode `text` as UTF-8 into `target` at `offset` (at most `max` bytes); returns the bytes
+ * written. Short ASCII strings are copied in a JS loop, which beats the native call.
+ */
+export function encodeUtf8Into(target: Buffer, text: string, offset: number, max: number): number {
+  const length = text.length;
+  if (length < 64 && length <= max) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) break;
+      target[offset + i] = code;
+    }
+    if (i === length) return length;
+  }
+  return (target as unknown as BufferCodecs).utf8Write(text, offset, max);
 }

@@ -540,7 +540,8 @@ describe('client connection API', () => {
     assert.deepEqual(messages, [['text', false], [Buffer.from([1, 2, 3]), true]]);
     const closed = nextEvent<[number, string]>(client, 'close', 2000);
     client.close(1000, 'done');
-    assert.deepEqual(await closed, [1000, '']);
+    // The server's answer echoes code and reason.
+    assert.deepEqual(await closed, [1000, 'done']);
     assert.equal(client.wasClean, true);
   });
 

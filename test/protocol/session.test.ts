@@ -361,7 +361,8 @@ describe('sending (RFC 6455 §5.2, §5.3)', () => {
     assert.deepEqual(serverSide.events.filter((e) => e.type === 'peer-close'), [{ type: 'peer-close', code: 4321, reason: 'done' }]);
     client.feed(serverSide.wire);
     assert.equal(client.session.readyState, ReadyState.CLOSED);
-    assert.deepEqual(client.events.filter((e) => e.type === 'peer-close'), [{ type: 'peer-close', code: 4321, reason: '' }]);
+    // The answer echoes the code and the reason (decision: both ends show the same close).
+    assert.deepEqual(client.events.filter((e) => e.type === 'peer-close'), [{ type: 'peer-close', code: 4321, reason: 'done' }]);
     assert.equal(client.session.transportClosed(), true, 'both close frames exchanged: clean');
   });
 
@@ -407,7 +408,7 @@ describe('chunking independence of the whole session (sans-I/O)', () => {
     const whole = run(() => stream.length);
     assert.deepEqual(
       parseWireFrames(whole.wire).map((f) => [f.opcode, f.payload.length]),
-      [[OP.PONG, 2], [OP.PONG, 2], [OP.CLOSE, 2]],
+      [[OP.PONG, 2], [OP.PONG, 2], [OP.CLOSE, 5]], // close 4000 'end' echoed with its reason
     );
     assert.deepEqual(run(() => 1), whole, 'one byte at a time');
     for (const seed of [5, 6, 7]) {
