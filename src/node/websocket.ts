@@ -245,23 +245,36 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
    * backed up. Other messages sent meanwhile go after it. If `source` fails, the connection is
    * closed with 1011 (a half-sent message cannot be taken back) and the promise rejects.
    */
-  async sendStream(source: AsyncIterable<SendData> | Iterable<SendData>, options?: { binary?: boolean }): Promise<void> {
+  async sendStream(
+    source: AsyncIterable<SendData> | Iterable<SendData>,
+    options?: { binary?: boolean; compress?: boolean },
+  ): Promise<void> {
     const binary = options?.binary ?? true;
     const session = this.session;
-    // From now on, other messages wait for this one (RFC 6455 §5.4: no interleaving).
-    session.reserveStream();
+    // With permessage-deflate, fragments are compressed (RSV1 on the first frame, RFC 7692 §6.1).
+    const compress = (options?.compress ?? true) && session.canCompressFragments;
+    // From now on, other messages wait for this one (RFC 6455 §5.4: no interleaving); if
+    // another stream or queued messages go first, wait for our turn.
+    await new Promise<void>((resolve, reject) => session.reserveStream((error) => (error === null ? resolve() : reject(error))));
     let first = true;
     let previous: Buffer | null = null;
+    const sendFragment = async (data: Buffer, fin: boolean): Promise<void> => {
+      if (compress) {
+        await new Promise<void>((resolve, reject) =>
+          session.sendCompressedFragment(data, binary, first, fin, (error) => (error === null ? resolve() : reject(error))),
+        );
+      } else {
+        session.sendFragment(data, binary, first, fin);
+      }
+      first = false;
+      if (!this.checkBackpressure()) await this.waitForDrain();
+    };
     try {
       for await (const chunk of source) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : toBuffer(chunk);
         if (buffer.length === 0) continue;
-        if (previous !== null) {
-          session.sendFragment(previous, binary, first, false);
-          first = false;
-          if (!this.checkBackpressure()) await this.waitForDrain();
-        }
         // Hold one chunk back so the last one carries FIN.
+        if (previous !== null) await sendFragment(previous, false);
         previous = buffer;
       }
     } catch (error) {
@@ -269,8 +282,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
       else if (session.isStreaming && this.readyState === ReadyState.OPEN) this.close(CloseCode.INTERNAL_ERROR);
       throw error;
     }
-    session.sendFragment(previous ?? EMPTY, binary, first, true);
-    if (!this.checkBackpressure()) await this.waitForDrain();
+    await sendFragment(previous ?? EMPTY, true);
   }
 
   /** Send a ping (RFC 6455 §5.5.2); the peer answers with a pong carrying the same data. */

@@ -182,6 +182,8 @@ export class PerMessageDeflate implements MessageExtension {
   readonly name = PERMESSAGE_DEFLATE;
   private deflate: DeflateRaw | null = null;
   private inflate: InflateRaw | null = null;
+  /** Without context takeover: the pooled context of a message being sent in fragments. */
+  private messageDeflate: DeflateRaw | null = null;
   /** Compressed frames of a message still missing its last frame. */
   private pendingFrames: Buffer[] | null = null;
   private disposed = false;
@@ -208,14 +210,31 @@ export class PerMessageDeflate implements MessageExtension {
   }
 
   encode(data: Buffer, callback: (error: WebSocketError | null, output: Buffer | null) => void): void {
+    this.encodeFragment(data, true, true, callback);
+  }
+
+  /**
+   * Compress one fragment of a message sent in pieces. All fragments of a message go through
+   * one context (the connection's with context takeover, else one taken from the pool for the
+   * message); each ends with a sync flush, and only the last loses the 0x00 0x00 0xff 0xff
+   * tail (RFC 7692 §7.2.1: the tail of the message's compressed data, not of each fragment).
+   */
+  encodeFragment(
+    data: Buffer,
+    first: boolean,
+    fin: boolean,
+    callback: (error: WebSocketError | null, output: Buffer | null) => void,
+  ): void {
     runLimited(() => {
       if (this.disposed) return jobDone();
       const takeover = this.agreement.sendTakeover;
       let deflate: DeflateRaw;
       if (takeover) {
         deflate = this.deflate ??= newDeflate(this.sendSettings);
+      } else if (first || this.messageDeflate === null) {
+        deflate = this.messageDeflate = deflatePool.get(poolKey(this.sendSettings))?.pop() ?? newDeflate(this.sendSettings);
       } else {
-        deflate = deflatePool.get(poolKey(this.sendSettings))?.pop() ?? newDeflate(this.sendSettings);
+        deflate = this.messageDeflate;
       }
       const chunks: Buffer[] = [];
       let length = 0;
@@ -232,22 +251,26 @@ export class PerMessageDeflate implements MessageExtension {
         if (error !== null || this.disposed) {
           deflate.close();
           if (takeover) this.deflate = null;
-        } else if (!takeover) this.release(deflate);
+          else this.messageDeflate = null;
+        } else if (!takeover && fin) {
+          this.messageDeflate = null;
+          this.release(deflate);
+        }
         jobDone();
         if (error !== null) {
           callback(new WebSocketError(ErrorCode.INTERNAL, `deflate failed: ${error.message}`), null);
           return;
         }
         let output = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-        // §7.2.1: remove the 0x00 0x00 0xff 0xff a sync flush ends with.
-        if (output.length >= 4 && output.subarray(output.length - 4).equals(TRAILER)) {
+        // §7.2.1: remove the 0x00 0x00 0xff 0xff the message's last sync flush ends with.
+        if (fin && output.length >= 4 && output.subarray(output.length - 4).equals(TRAILER)) {
           output = output.subarray(0, output.length - 4);
         }
         callback(null, output);
       };
       deflate.on('data', onData);
       deflate.on('error', finish);
-      deflate.write(data);
+      if (data.length > 0) deflate.write(data);
       deflate.flush(constants.Z_SYNC_FLUSH, () => finish(null));
     });
   }
@@ -329,6 +352,10 @@ export class PerMessageDeflate implements MessageExtension {
     if (this.inflate !== null && this.inflate.listenerCount('data') === 0) {
       this.inflate.close();
       this.inflate = null;
+    }
+    if (this.messageDeflate !== null && this.messageDeflate.listenerCount('data') === 0) {
+      this.messageDeflate.close();
+      this.messageDeflate = null;
     }
   }
 

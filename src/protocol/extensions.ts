@@ -129,6 +129,16 @@ export interface MessageExtension {
   shouldEncode(byteLength: number): boolean;
   /** Encode a whole message; the callback receives the payload to send with RSV1 set. */
   encode(data: Buffer, callback: (error: WebSocketError | null, output: Buffer | null) => void): void;
+  /**
+   * Encode one fragment of a message sent in pieces (`first` and `fin` mark the ends); the
+   * first frame carries RSV1. Optional: without it, fragmented messages are sent uncompressed.
+   */
+  encodeFragment?(
+    data: Buffer,
+    first: boolean,
+    fin: boolean,
+    callback: (error: WebSocketError | null, output: Buffer | null) => void,
+  ): void;
   /** Release resources (zlib contexts); called once when the connection ends. */
   dispose(): void;
 }

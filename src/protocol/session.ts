@@ -60,11 +60,13 @@ export interface SessionOptions {
 
 /** A message waiting behind an asynchronous encode, to keep messages in order. */
 interface QueuedSend {
-  kind: 'message' | 'close' | 'prepared';
+  kind: 'message' | 'close' | 'prepared' | 'stream';
   data: Buffer | string;
   isBinary: boolean;
   compress: boolean;
   code: number | undefined;
+  /** kind 'stream': called when the stream's turn comes (null), or with why it never will. */
+  onTurn?: (error: WebSocketError | null) => void;
 }
 
 /**
@@ -303,14 +305,64 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     if (wasEmpty) this.handler.onOutput();
   }
 
+  /** Whether fragments of a message can be compressed on this connection. */
+  get canCompressFragments(): boolean {
+    const extension = this.extension;
+    return extension !== null && this.bits & SESSION_EXTENSION ? extension.encodeFragment !== undefined : false;
+  }
+
+  /**
+   * Compress and send one fragment of a streamed message (RFC 7692 §6.1: RSV1 on the first
+   * frame). Asynchronous: the callback runs once the frame is queued for the transport.
+   */
+  sendCompressedFragment(
+    data: Buffer,
+    isBinary: boolean,
+    first: boolean,
+    fin: boolean,
+    callback: (error: WebSocketError | null) => void,
+  ): void {
+    this.assertCanSend();
+    if (first && !(this.bits & SESSION_STREAM_RESERVED)) {
+      if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+      this.setBit(SESSION_STREAMING, true);
+    } else if (!this.streaming) {
+      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
+    }
+    this.setBit(SESSION_STREAM_RESERVED, false);
+    this.extension!.encodeFragment!(data, first, fin, (error, output) => {
+      // Closed meanwhile: a data frame may no longer be sent (§5.5.1).
+      if (this.closeSent || this.readyState === ReadyState.CLOSED) {
+        callback(new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed while sending'));
+        return;
+      }
+      if (error !== null || output === null) {
+        this.onReceiveError(new WebSocketError(ErrorCode.INTERNAL, `compression failed: ${error?.message ?? 'no output'}`));
+        callback(error ?? new WebSocketError(ErrorCode.INTERNAL, 'compression failed'));
+        return;
+      }
+      this.writeFrame(first ? (isBinary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin, first, output);
+      if (fin) {
+        this.setBit(SESSION_STREAMING, false);
+        this.flushQueue();
+      }
+      callback(null);
+    });
+  }
+
   /**
    * Claim the message stream before the first fragment is known: messages sent from now on
    * wait until the fragmented message ends (or `cancelStream()`).
    */
-  reserveStream(): void {
+  reserveStream(onTurn: (error: WebSocketError | null) => void): void {
     this.assertCanSend();
-    if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+    if (this.bits & (SESSION_STREAMING | SESSION_QUEUED)) {
+      // Another message goes first: wait in line, in call order.
+      this.enqueue({ kind: 'stream', data: EMPTY, isBinary: false, compress: false, code: undefined, onTurn });
+      return;
+    }
     this.bits |= SESSION_STREAMING | SESSION_STREAM_RESERVED;
+    onTurn(null);
   }
 
   /** Give up a reserved stream before any fragment was sent; waiting messages go out. */
@@ -363,11 +415,19 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     if (this.closeSent || this.readyState === ReadyState.CLOSED) return;
     const payload = encodeClosePayload(code, reason); // validates before any state changes
     if (this.encoding && !this.streaming) {
+      // Streams that have not started will not: close goes after the messages already queued.
+      const waiting = this.queue;
+      if (waiting !== null) {
+        this.queue = waiting.filter((item) => item.kind !== 'stream');
+        for (const item of waiting) {
+          if (item.kind === 'stream') item.onTurn!(new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is closing'));
+        }
+      }
       this.enqueue({ kind: 'close', data: payload, isBinary: false, compress: false, code });
       this.readyState = ReadyState.CLOSING;
       return;
     }
-    this.queue = null;
+    this.dropQueue();
     this.setBit(SESSION_STREAMING, false);
     this.writeClose(payload, code ?? CloseCode.NO_STATUS, reason);
   }
@@ -418,7 +478,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     rare.closeReason = reason;
     if (!this.closeSent) {
       // §5.5.1: answer with a close frame, echoing the peer's status code (1000 when it sent none).
-      this.queue = null;
+      this.dropQueue();
       this.setBit(SESSION_STREAMING, false);
       // The reason goes back too, so both ends show the same one (browsers display the echo's).
       const echo = code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code;
@@ -433,7 +493,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   onReceiveError(error: WebSocketError): void {
     this.receiver.stop();
     if (!this.closeSent) {
-      this.queue = null;
+      this.dropQueue();
       this.setBit(SESSION_STREAMING, false);
       // §7.1.7: fail the connection: send a close frame with the error's code, then close.
       this.writeClose(encodeClosePayload(error.closeCode, closeReasonForError(error.code)), error.closeCode, '');
@@ -454,7 +514,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   transportClosed(): boolean {
     this.receiver.stop();
     this.readyState = ReadyState.CLOSED;
-    this.queue = null;
+    this.dropQueue();
     this.clear();
     const extension = this.extension;
     if (extension !== null && this.bits & SESSION_EXTENSION) {
@@ -487,6 +547,16 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     this.receiver.discardData();
     if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
     this.handler.onCloseSent(code, reason);
+  }
+
+  /** Forget queued sends (the connection is closing); streams still waiting are told. */
+  private dropQueue(): void {
+    const queue = this.queue;
+    if (queue === null) return;
+    this.queue = null;
+    for (const item of queue) {
+      if (item.kind === 'stream') item.onTurn!(new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed before the stream could start'));
+    }
   }
 
   private enqueue(item: QueuedSend): void {
@@ -527,6 +597,13 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
         continue;
       }
       if (this.closeSent) continue;
+      if (item.kind === 'stream') {
+        // Its turn: the stream owns the connection until its last fragment.
+        this.bits |= SESSION_STREAMING | SESSION_STREAM_RESERVED;
+        if (queue.length > 0) this.queue = queue;
+        item.onTurn!(null);
+        return;
+      }
       if (item.kind === 'prepared') {
         const wasEmpty = this.outputLength === 0;
         this.appendReference(item.data as Buffer);
