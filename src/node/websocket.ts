@@ -551,6 +551,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   handleCloseTimeout(): void {
     this.closeTimer = null;
+    if (this.listenerCount('error') > 0 && !(this.flags & FLAG_CLOSE_EMITTED)) {
+      this.emit(
+        'error',
+        new WebSocketError(ErrorCode.CLOSE_TIMEOUT, `the peer did not finish the closing handshake within ${this.settings.closeTimeout} ms`, {
+          closeCode: CloseCode.ABNORMAL,
+        }),
+      );
+    }
     this.socket.destroy();
   }
 
