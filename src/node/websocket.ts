@@ -5,8 +5,8 @@ import type { Frame } from '../protocol/frame.js';
 import { EMPTY } from '../protocol/frame.js';
 import type { MessageExtension } from '../protocol/extensions.js';
 import { detachFromSlab } from '../protocol/output.js';
-import { ProtocolSession, ReadyState, type Role, type SessionHandler } from '../protocol/session.js';
-import { decodeUtf8 } from '../protocol/utf8.js';
+import { ProtocolSession, ReadyState, rememberDecodedText, type Role, type SessionHandler } from '../protocol/session.js';
+import { decodeUtf8, decodeUtf8Region } from '../protocol/utf8.js';
 import { listenForDrain, setSocketOwner, type SocketOwner } from './socket-owner.js';
 
 export { ReadyState };
@@ -335,6 +335,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
     if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
     else this.emit('message', message, isBinary);
+  }
+
+  /** @internal */
+  onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
+    const text = decodeUtf8Region(source, start, end, ascii);
+    // With frame observation, user code has seen these bytes (the 'frame' payload): do not
+    // assume they are unchanged later.
+    if (!this.session.receiver.observeFrames) rememberDecodedText(text, source, start, end);
+    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
+    if (typeof listener === 'function') (listener as (data: string, isBinary: boolean) => void).call(this, text, false);
+    else this.emit('message', text, false);
   }
 
   /** @internal */

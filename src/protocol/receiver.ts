@@ -1,12 +1,19 @@
 import { ErrorCode, WebSocketError } from './errors.js';
 import { applyMaskKey, EMPTY, type Frame, MAX_CONTROL_PAYLOAD, Opcode } from './frame.js';
 import type { MessageExtension } from './extensions.js';
-import { isValidUtf8, Utf8Validator } from './utf8.js';
+import { classifyUtf8, UTF8_ASCII, UTF8_INVALID, Utf8Validator } from './utf8.js';
 
 /** What the receiver reports to its owner (the protocol session). */
 export interface ReceiverHandler {
   /** A complete data message; text has been validated as UTF-8 and is passed as bytes. */
   onMessage(data: Buffer, isBinary: boolean): void;
+  /**
+   * Optional: a complete text message as a region of a buffer, already validated as UTF-8
+   * (`ascii` when every byte is below 0x80). When present it is called for text instead of
+   * onMessage, which saves a Buffer view per message when the handler decodes to a string.
+   * The region's bytes stay unchanged after the call.
+   */
+  onTextMessage?(source: Buffer, start: number, end: number, ascii: boolean): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
   /** A close frame, payload not yet validated (the session does that, see close.ts). */
@@ -334,12 +341,32 @@ export class FrameReceiver {
     const end = offset + take;
     const bits = this.bits;
     if (bits & BIT_MASKED) applyMaskKey(chunk, this.maskKey, offset, end, this.frameReceived);
-    const piece = chunk.subarray(offset, end);
     const whole = take === remaining && this.frameReceived === 0;
     this.frameReceived += take;
     const complete = this.frameReceived === this.frameLength;
     if (complete) this.state = STATE_HEADER;
 
+    // Plain data. Fast path: a whole unfragmented message in one piece, delivered as a slice
+    // (text as a region of the chunk, without a view).
+    if (whole && (bits & (BIT_FIN | BIT_COMPRESSED | BIT_OBSERVE)) === BIT_FIN && this.fragmentCount === 1 && this.opcode < 0x8) {
+      const isBinary = this.messageOpcode === Opcode.BINARY;
+      this.messageOpcode = 0;
+      if (bits & BIT_DISCARD) return end;
+      if (isBinary) {
+        this.handler.onMessage(chunk.subarray(offset, end), true);
+        return end;
+      }
+      const kind = classifyUtf8(chunk, offset, end);
+      if (kind === UTF8_INVALID) {
+        this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
+        return end;
+      }
+      if (this.handler.onTextMessage !== undefined) this.handler.onTextMessage(chunk, offset, end, kind === UTF8_ASCII);
+      else this.handler.onMessage(chunk.subarray(offset, end), false);
+      return end;
+    }
+
+    const piece = chunk.subarray(offset, end);
     if (this.opcode >= 0x8 || bits & (BIT_COMPRESSED | BIT_OBSERVE)) {
       // The whole frame is needed: control frames, compressed frames, observed frames.
       if (whole) {
@@ -357,18 +384,6 @@ export class FrameReceiver {
       return end;
     }
 
-    // Plain data. Fast path: a whole unfragmented message in one piece, delivered as a slice.
-    if (whole && bits & BIT_FIN && this.fragmentCount === 1) {
-      const isBinary = this.messageOpcode === Opcode.BINARY;
-      this.messageOpcode = 0;
-      if (bits & BIT_DISCARD) return end;
-      if (!isBinary && !isValidUtf8(piece)) {
-        this.fail(ErrorCode.INVALID_UTF8, 'text message is not valid UTF-8');
-        return end;
-      }
-      this.handler.onMessage(piece, isBinary);
-      return end;
-    }
     this.acceptPlainData(piece, complete && (bits & BIT_FIN) !== 0);
     return end;
   }

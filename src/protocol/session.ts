@@ -34,6 +34,8 @@ export type Role = 'server' | 'client';
 /** What a session reports to its owner (node/'s WebSocket, or a test). */
 export interface SessionHandler {
   onMessage(data: Buffer, isBinary: boolean): void;
+  /** Optional: text as a validated UTF-8 region (see ReceiverHandler.onTextMessage). */
+  onTextMessage?(source: Buffer, start: number, end: number, ascii: boolean): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
   onFrame(frame: Frame): void;
@@ -106,6 +108,27 @@ class SessionRareState {
   queue: QueuedSend[] | null = null;
   closeCode: number = CloseCode.ABNORMAL;
   closeReason = '';
+}
+
+/**
+ * The text message decoded last, and where its validated UTF-8 bytes are. Relays and echoes
+ * send back the string they just received: an equal string is then sent by copying those
+ * bytes instead of encoding it again. Sound because a delivered region is never modified
+ * afterwards (the receiver unmasks before delivering and never writes a chunk again).
+ */
+const recentText: { text: string | null; source: Buffer | null; start: number; end: number } = {
+  text: null,
+  source: null,
+  start: 0,
+  end: 0,
+};
+
+/** Record a text message just decoded from `source[start, end)` (see recentText). */
+export function rememberDecodedText(text: string, source: Buffer, start: number, end: number): void {
+  recentText.text = text;
+  recentText.source = source;
+  recentText.start = start;
+  recentText.end = end;
 }
 
 /** Messages above this size are kept by reference instead of copied (server side, unmasked). */
@@ -236,7 +259,8 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     this.assertCanSend();
     const bits = this.bits;
     if ((bits & (SESSION_QUEUED | SESSION_STREAMING | SESSION_EXTENSION)) === 0) {
-      this.writeTextFrame(text);
+      if (text === recentText.text) this.writeRecentText();
+      else this.writeTextFrame(text);
       return;
     }
     if (bits & (SESSION_QUEUED | SESSION_STREAMING)) {
@@ -442,6 +466,14 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   }
 
   /** @internal */
+  onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
+    if (this.closeSent) return;
+    const handler = this.handler;
+    if (handler.onTextMessage !== undefined) handler.onTextMessage(source, start, end, ascii);
+    else handler.onMessage(source.subarray(start, end), false);
+  }
+
+  /** @internal */
   onPing(payload: Buffer): void {
     if (this.closeSent) return;
     // §5.5.2: a Ping is answered with a Pong carrying the same application data.
@@ -619,6 +651,34 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
         this.writeFrame(item.isBinary ? Opcode.BINARY : Opcode.TEXT, true, false, item.data);
       }
     }
+  }
+
+  /** Send the text last decoded by rememberDecodedText() by copying its UTF-8 bytes. */
+  private writeRecentText(): void {
+    const { source, start, end } = recentText;
+    const length = end - start;
+    const masking = this.masking;
+    const headerSize = frameHeaderSize(length, masking);
+    if (headerSize + length >= SLAB_MAX_FRAME) {
+      this.writeFrame(Opcode.TEXT, true, false, source!.subarray(start, end));
+      return;
+    }
+    const wasEmpty = this.outputLength === 0;
+    const target = this.reserve(headerSize + length);
+    const at = OutputBuffer.offset;
+    encodeFrameHeader(target, at, Opcode.TEXT, true, false, length, null);
+    const payloadAt = at + headerSize;
+    if (length < 64) {
+      for (let i = 0; i < length; i++) target[payloadAt + i] = source![start + i]!;
+    } else {
+      source!.copy(target, payloadAt, start, end);
+    }
+    if (masking) {
+      target[at + 1] = target[at + 1]! | 0x80;
+      writeRandomMask(target, payloadAt - 4);
+      applyMaskKey(target, target.readUInt32BE(payloadAt - 4), payloadAt, payloadAt + length, 0);
+    }
+    if (wasEmpty) this.handler.onOutput();
   }
 
   /** Encode a text frame straight from a string (no intermediate Buffer for small ones). */

@@ -93,6 +93,25 @@ export class Utf8Validator {
 /** Below this length a JS scan for ASCII beats a call into native code. */
 const SHORT_TEXT = 128;
 
+export const UTF8_INVALID = 0;
+export const UTF8_ASCII = 1;
+export const UTF8_VALID = 2;
+
+/**
+ * Validate `bytes[start, end)` as a whole text message: UTF8_INVALID, UTF8_ASCII (all bytes
+ * below 0x80: decodes as Latin-1) or UTF8_VALID. Short messages are scanned in JS; longer
+ * ones by the native check.
+ */
+export function classifyUtf8(bytes: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length < SHORT_TEXT) {
+    let i = start;
+    while (i < end && bytes[i]! < 0x80) i++;
+    if (i === end) return UTF8_ASCII;
+  }
+  return isUtf8(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) ? UTF8_VALID : UTF8_INVALID;
+}
+
 /** Whole-buffer validation: the native check, with a quick path for short ASCII. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   const length = bytes.length;
@@ -109,6 +128,12 @@ interface BufferCodecs {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
   utf8Write(text: string, offset: number, length: number): number;
+}
+
+/** Decode validated UTF-8 from `bytes[start, end)`; `ascii` says the bytes are all below 0x80. */
+export function decodeUtf8Region(bytes: Buffer, start: number, end: number, ascii: boolean): string {
+  const codecs = bytes as unknown as BufferCodecs;
+  return ascii ? codecs.latin1Slice(start, end) : codecs.utf8Slice(start, end);
 }
 
 /**
