@@ -17,6 +17,7 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '16' },
     size: { type: 'string', default: '32' },
     binary: { type: 'boolean', default: false },
+    thin: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '9' },
   },
 });
@@ -51,6 +52,50 @@ ws.on('message', (data) => {
   ws.send(data);
 });
 
+/**
+ * The thin echo's work per read (bench/servers/thin-echo.mjs): parse, unmask, copy every reply
+ * frame into one buffer, one write. The floor a library's hot path can approach.
+ */
+function thinEcho(chunk: Buffer): void {
+  let out: number[] | null = null;
+  let outLength = 0;
+  let position = 0;
+  const length = chunk.length;
+  while (length - position >= 2) {
+    const b0 = chunk[position]!;
+    let payloadLength = chunk[position + 1]! & 127;
+    const headerLength = (payloadLength === 126 ? 4 : payloadLength === 127 ? 10 : 2) + 4;
+    if (payloadLength === 126) payloadLength = chunk.readUInt16BE(position + 2);
+    const start = position + headerLength;
+    const end = start + payloadLength;
+    const m = start - 4;
+    const m0 = chunk[m]!, m1 = chunk[m + 1]!, m2 = chunk[m + 2]!, m3 = chunk[m + 3]!;
+    let i = start;
+    for (; i + 3 < end; i += 4) {
+      chunk[i] = chunk[i]! ^ m0;
+      chunk[i + 1] = chunk[i + 1]! ^ m1;
+      chunk[i + 2] = chunk[i + 2]! ^ m2;
+      chunk[i + 3] = chunk[i + 3]! ^ m3;
+    }
+    for (let k = 0; i < end; i++, k++) chunk[i] = chunk[i]! ^ (k === 0 ? m0 : k === 1 ? m1 : m2);
+    position = end;
+    (out ??= []).push(b0 & 0x8f, start, end);
+    outLength += (payloadLength < 126 ? 2 : 4) + payloadLength;
+  }
+  if (out === null) return;
+  const reply = Buffer.allocUnsafe(outLength);
+  let o = 0;
+  for (let k = 0; k < out.length; k += 3) {
+    const start = out[k + 1]!;
+    const payloadLength = out[k + 2]! - start;
+    reply[o] = out[k]!;
+    reply[o + 1] = payloadLength;
+    o += 2;
+    o += chunk.copy(reply, o, start, out[k + 2]);
+  }
+  duplex.write(reply);
+}
+
 // The receiver unmasks in place, so each read gets a fresh copy of the chunk, as a socket read
 // would; the copy and the turn boundary are timed alone too, and subtracted.
 const nextTurn = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
@@ -59,7 +104,10 @@ async function round(turns: number, work: boolean): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < turns; i++) {
     const chunk = Buffer.from(template);
-    if (work) ws.handleSocketData(chunk);
+    if (work) {
+      if (values.thin) thinEcho(chunk);
+      else ws.handleSocketData(chunk);
+    }
     await nextTurn();
   }
   return Number(process.hrtime.bigint() - start) / (turns * perChunk);
@@ -75,6 +123,6 @@ for (let r = 0; r < rounds; r++) {
 results.sort((a, b) => a - b);
 const median = results[results.length >> 1]!;
 console.log(
-  `hot path: ${perChunk} × ${size} B ${values.binary ? 'binary' : 'text'} per read: ${median.toFixed(0)} ns/message ` +
+  `${values.thin ? 'thin echo' : 'hot path'}: ${perChunk} × ${size} B ${values.binary ? 'binary' : 'text'} per read: ${median.toFixed(0)} ns/message ` +
     `(min ${results[0]!.toFixed(0)}, max ${results[results.length - 1]!.toFixed(0)}); ${received} echoed, ${duplex.written} bytes written`,
 );

@@ -395,7 +395,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** @internal */
   onOutput(): void {
-    scheduleFlush(this);
+    // The connection being read flushes when its read is handled; others at the end of the turn.
+    if (reading !== this) scheduleFlush(this);
   }
 
   /** @internal */
@@ -484,7 +485,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   handleSocketData(chunk: Buffer): void {
     const session = this.session;
-    session.receive(chunk);
+    // What this connection sends while handling the read (an echo, a reply) is written once,
+    // right after it, without waiting for the end of the turn.
+    const outer = reading;
+    reading = this;
+    try {
+      session.receive(chunk);
+    } finally {
+      reading = outer;
+      if (session.outputLength > 0) this.flush();
+    }
     // While an asynchronous decode runs, stop reading: the backlog stays small.
     if (session.receiver.isPaused) this.socket.pause();
   }
@@ -626,6 +636,8 @@ function closeTimedOut(ws: WebSocket): void {
 // One flush per event-loop turn for every connection that produced output: everything a
 // connection sends while handling one read (or one timer) leaves in one write.
 let flushQueue: WebSocket[] = [];
+/** The connection whose read is being handled, if any. */
+let reading: WebSocket | null = null;
 let flushScheduled = false;
 
 function scheduleFlush(ws: WebSocket): void {

@@ -323,7 +323,9 @@ export class FrameReceiver {
 
     this.bits = (this.bits & ~(BIT_FIN | BIT_RSV1 | BIT_MASKED)) | (fin ? BIT_FIN : 0) | (rsv1 ? BIT_RSV1 : 0) | (masked ? BIT_MASKED : 0);
     this.opcode = opcode;
-    if (masked) this.maskKey = bytes.readUInt32BE(position);
+    if (masked) {
+      this.maskKey = ((bytes[position]! << 24) | (bytes[position + 1]! << 16) | (bytes[position + 2]! << 8) | bytes[position + 3]!) >>> 0;
+    }
     this.frameLength = length;
     this.frameReceived = 0;
     if (length === 0) {

@@ -560,7 +560,8 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   // ---- Internals ------------------------------------------------------------------------
 
   private assertCanSend(): void {
-    if (this.readyState !== ReadyState.OPEN || this.closeSent) {
+    // One test: ready state OPEN and no close frame sent.
+    if ((this.bits & (SESSION_CLOSE_SENT | (3 << READY_STATE_SHIFT))) !== ReadyState.OPEN << READY_STATE_SHIFT) {
       throw new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is not open (closing or closed)');
     }
   }
