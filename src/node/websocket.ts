@@ -417,13 +417,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     // After send() returned false, learn when these bytes are written even if the socket itself
     // never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
     const onWritten = this.flags & FLAG_NEED_DRAIN ? this.drainCheck() : undefined;
-    if (!Array.isArray(output)) {
-      socket.write(backedUp ? detachFromSlab(output) : output, onWritten);
+    // Several pieces (frames sent by reference, broadcasts): join small ones into one write.
+    const joined = Array.isArray(output) ? joinPieces(output) : output;
+    if (joined !== null) {
+      socket.write(backedUp ? detachFromSlab(joined) : joined, onWritten);
     } else {
+      const pieces = output as Buffer[];
       socket.cork();
-      const last = output.length - 1;
-      for (let i = 0; i < last; i++) socket.write(backedUp ? detachFromSlab(output[i]!) : output[i]!);
-      socket.write(backedUp ? detachFromSlab(output[last]!) : output[last]!, onWritten);
+      const last = pieces.length - 1;
+      for (let i = 0; i < last; i++) socket.write(backedUp ? detachFromSlab(pieces[i]!) : pieces[i]!);
+      socket.write(backedUp ? detachFromSlab(pieces[last]!) : pieces[last]!, onWritten);
       socket.uncork();
     }
     if (this.flags & FLAG_END_AFTER_FLUSH) {
@@ -656,6 +659,44 @@ function flushAll(): void {
     for (let i = 0; i < queue.length; i++) queue[i]!.flush();
   }
   flushScheduled = false;
+  lastPieces = null;
+  lastJoined = null;
+}
+
+/** Pending output up to this size is joined into one buffer (one write); above, written as is. */
+const JOIN_LIMIT = 64 * 1024;
+// The pieces joined last and the result. A broadcast appends the same frame objects to every
+// connection, in the same order: the first connection flushed joins them, the others reuse the
+// join, so K broadcasts in one turn cost one copy and one write per socket. Cleared when the
+// turn's flush ends.
+let lastPieces: Buffer[] | null = null;
+let lastJoined: Buffer | null = null;
+
+/** One buffer for the pieces, or null when they are too large to copy (write them as they are). */
+function joinPieces(pieces: Buffer[]): Buffer | null {
+  const count = pieces.length;
+  if (lastPieces !== null && lastPieces.length === count) {
+    let same = true;
+    for (let i = 0; i < count; i++) {
+      if (pieces[i] !== lastPieces[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastJoined;
+  }
+  let total = 0;
+  for (let i = 0; i < count; i++) total += pieces[i]!.length;
+  if (total > JOIN_LIMIT) return null;
+  const joined = Buffer.concat(pieces, total);
+  lastPieces = pieces;
+  lastJoined = joined;
+  // Make sure the remembered join is dropped at the end of this turn.
+  if (!flushScheduled) {
+    flushScheduled = true;
+    process.nextTick(flushAll);
+  }
+  return joined;
 }
 
 export function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView): Buffer {
