@@ -177,6 +177,44 @@ interface Agreement {
   receiveWindowBits: number;
 }
 
+/**
+ * What a negotiation settled, shared by every connection that settled the same way (a server
+ * sees a handful of distinct outcomes): a connection carries a reference, not its own copies.
+ */
+interface Terms {
+  agreed: ExtensionParams;
+  agreement: Agreement;
+  sendSettings: DeflateSettings;
+  threshold: number;
+}
+
+function termsCache(): (agreed: ExtensionParams, agreement: Agreement, options: PerMessageDeflateOptions) => Terms {
+  const cache = new Map<string, Terms>();
+  return (agreed, agreement, options) => {
+    const key = `${formatParams(agreed)}|${agreement.sendTakeover}|${agreement.receiveTakeover}|${agreement.sendWindowBits}|${agreement.receiveWindowBits}`;
+    let terms = cache.get(key);
+    if (terms === undefined) {
+      terms = {
+        agreed,
+        agreement,
+        sendSettings: {
+          windowBits: agreement.sendWindowBits,
+          memLevel: options.memLevel ?? 8,
+          level: options.level ?? constants.Z_DEFAULT_COMPRESSION,
+        },
+        threshold: options.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+      };
+      // A bounded cache: parameters come from peers, so distinct keys are few but not trusted.
+      if (cache.size < 256) cache.set(key, terms);
+    }
+    return terms;
+  };
+}
+
+function formatParams(element: ExtensionParams): string {
+  return element.params.map(([name, value]) => (value === true ? name : `${name}=${value}`)).join(';');
+}
+
 /** A negotiated permessage-deflate on one connection. */
 export class PerMessageDeflate implements MessageExtension {
   readonly name = PERMESSAGE_DEFLATE;
@@ -187,20 +225,23 @@ export class PerMessageDeflate implements MessageExtension {
   /** Compressed frames of a message still missing its last frame. */
   private pendingFrames: Buffer[] | null = null;
   private disposed = false;
-  private readonly sendSettings: DeflateSettings;
-  private readonly threshold: number;
 
-  constructor(
-    readonly agreed: ExtensionParams,
-    private readonly agreement: Agreement,
-    options: PerMessageDeflateOptions,
-  ) {
-    this.sendSettings = {
-      windowBits: agreement.sendWindowBits,
-      memLevel: options.memLevel ?? 8,
-      level: options.level ?? constants.Z_DEFAULT_COMPRESSION,
-    };
-    this.threshold = options.threshold ?? DEFAULT_DEFLATE_THRESHOLD;
+  constructor(private readonly terms: Terms) {}
+
+  get agreed(): ExtensionParams {
+    return this.terms.agreed;
+  }
+
+  private get agreement(): Agreement {
+    return this.terms.agreement;
+  }
+
+  private get sendSettings(): DeflateSettings {
+    return this.terms.sendSettings;
+  }
+
+  private get threshold(): number {
+    return this.terms.threshold;
   }
 
   shouldEncode(byteLength: number): boolean {
@@ -392,6 +433,7 @@ export function serverPerMessageDeflate(options: PerMessageDeflateOptions = {}):
   const clientNoTakeover = options.clientNoContextTakeover ?? true;
   const serverBits = options.serverMaxWindowBits ?? 15;
   const clientBits = options.clientMaxWindowBits ?? 15;
+  const terms = termsCache();
   return {
     name: PERMESSAGE_DEFLATE,
     accept(offers) {
@@ -422,9 +464,7 @@ export function serverPerMessageDeflate(options: PerMessageDeflateOptions = {}):
           }
         }
         return new PerMessageDeflate(
-          { name: PERMESSAGE_DEFLATE, params },
-          { sendTakeover, receiveTakeover, sendWindowBits, receiveWindowBits },
-          options,
+          terms({ name: PERMESSAGE_DEFLATE, params }, { sendTakeover, receiveTakeover, sendWindowBits, receiveWindowBits }, options),
         );
       }
       return null;
@@ -440,6 +480,7 @@ export function clientPerMessageDeflate(options: PerMessageDeflateOptions = {}):
   const fail = (why: string): never => {
     throw new WebSocketError(ErrorCode.HANDSHAKE_EXTENSION, `invalid permessage-deflate response: ${why}`);
   };
+  const terms = termsCache();
   return {
     name: PERMESSAGE_DEFLATE,
     offer() {
@@ -466,14 +507,16 @@ export function clientPerMessageDeflate(options: PerMessageDeflateOptions = {}):
         fail('client_max_window_bits above the offered value');
       }
       return new PerMessageDeflate(
-        response,
-        {
-          sendTakeover: !(accepted.clientNoContextTakeover || clientNoTakeover),
-          receiveTakeover: !accepted.serverNoContextTakeover,
-          sendWindowBits: clientBits ?? options.clientMaxWindowBits ?? 15,
-          receiveWindowBits: accepted.serverMaxWindowBits ?? 15,
-        },
-        options,
+        terms(
+          response,
+          {
+            sendTakeover: !(accepted.clientNoContextTakeover || clientNoTakeover),
+            receiveTakeover: !accepted.serverNoContextTakeover,
+            sendWindowBits: clientBits ?? options.clientMaxWindowBits ?? 15,
+            receiveWindowBits: accepted.serverMaxWindowBits ?? 15,
+          },
+          options,
+        ),
       );
     },
   };

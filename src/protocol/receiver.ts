@@ -478,6 +478,8 @@ export class FrameReceiver {
     if (this.stopped) return;
     this.bits &= ~BIT_PAUSED;
     if (!(this.bits & BIT_PARSING)) this.drainBacklog();
+    // Nothing held back: an idle connection keeps no decode state.
+    if (!(this.bits & BIT_PAUSED) && this.decoding !== null && this.decoding.backlog.length === 0) this.decoding = null;
   }
 
   /** Parse what arrived during an asynchronous decode. */
