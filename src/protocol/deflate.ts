@@ -151,8 +151,14 @@ function newDeflate(settings: DeflateSettings): DeflateRaw {
   return createDeflateRaw({ windowBits: settings.windowBits, memLevel: settings.memLevel, level: settings.level });
 }
 
-function newInflate(windowBits: number): InflateRaw {
-  return createInflateRaw({ windowBits });
+function newInflate(windowBits: number, dictionary?: Buffer): InflateRaw {
+  return createInflateRaw(dictionary === undefined ? { windowBits } : { windowBits, dictionary });
+}
+
+/** The last `size` bytes of a list of buffers. */
+function lastBytes(chunks: Buffer[], size: number): Buffer {
+  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return Buffer.from(all.subarray(Math.max(0, all.length - size)));
 }
 
 function poolLimit(): number {
@@ -222,6 +228,8 @@ export class PerMessageDeflate implements MessageExtension {
   private inflate: InflateRaw | null = null;
   /** Without context takeover: the pooled context of a message being sent in fragments. */
   private messageDeflate: DeflateRaw | null = null;
+  /** With context takeover, after a BFINAL block: the window to start the next inflate context from. */
+  private inflateDictionary: Buffer | undefined = undefined;
   /** Compressed frames of a message still missing its last frame. */
   private pendingFrames: Buffer[] | null = null;
   private disposed = false;
@@ -242,6 +250,14 @@ export class PerMessageDeflate implements MessageExtension {
 
   private get threshold(): number {
     return this.terms.threshold;
+  }
+
+  shouldEncodeText(text: string): boolean {
+    const threshold = this.threshold;
+    // UTF-16 units to UTF-8 bytes: between 1 and 3 bytes each; count only when in doubt.
+    if (text.length >= threshold) return this.shouldEncode(threshold);
+    if (text.length * 3 < threshold) return false;
+    return this.shouldEncode(Buffer.byteLength(text, 'utf8'));
   }
 
   shouldEncode(byteLength: number): boolean {
@@ -339,8 +355,12 @@ export class PerMessageDeflate implements MessageExtension {
       if (this.disposed) return jobDone();
       const takeover = this.agreement.receiveTakeover;
       let inflate: InflateRaw;
-      if (takeover) inflate = this.inflate ??= newInflate(Math.max(this.agreement.receiveWindowBits, 9));
-      else inflate = inflatePool.pop() ?? newInflate(15);
+      if (takeover) {
+        inflate = this.inflate ??= newInflate(Math.max(this.agreement.receiveWindowBits, 9), this.inflateDictionary);
+        this.inflateDictionary = undefined;
+      } else {
+        inflate = inflatePool.pop() ?? newInflate(15);
+      }
       const chunks: Buffer[] = [];
       let length = 0;
       let finished = false;
@@ -352,6 +372,15 @@ export class PerMessageDeflate implements MessageExtension {
         if (error !== null || this.disposed) {
           inflate.close();
           if (takeover) this.inflate = null;
+        } else if (inflate.readableEnded) {
+          // The message ended its DEFLATE stream with a BFINAL block (RFC 7692 §7.2.3.4): zlib
+          // will not take more input on this context. The next message gets a new one; with
+          // context takeover it starts from what this message produced (its window's worth).
+          inflate.close();
+          if (takeover) {
+            this.inflate = null;
+            this.inflateDictionary = lastBytes(chunks, 1 << Math.max(this.agreement.receiveWindowBits, 9));
+          }
         } else if (!takeover) {
           inflate.reset();
           if (inflatePool.length < poolLimit()) inflatePool.push(inflate);

@@ -127,6 +127,8 @@ export interface MessageExtension {
   ): void;
   /** Whether a message of this size is worth encoding (below a threshold it is sent as is). */
   shouldEncode(byteLength: number): boolean;
+  /** The same for a text message given as a string (its UTF-8 size counts). */
+  shouldEncodeText?(text: string): boolean;
   /** Encode a whole message; the callback receives the payload to send with RSV1 set. */
   encode(data: Buffer, callback: (error: WebSocketError | null, output: Buffer | null) => void): void;
   /**

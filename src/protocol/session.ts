@@ -131,6 +131,12 @@ export function rememberDecodedText(text: string, source: Buffer, start: number,
   recentText.end = end;
 }
 
+function shouldEncodeText(extension: MessageExtension, text: string): boolean {
+  return extension.shouldEncodeText !== undefined
+    ? extension.shouldEncodeText(text)
+    : extension.shouldEncode(Buffer.byteLength(text, 'utf8'));
+}
+
 /** Messages above this size are kept by reference instead of copied (server side, unmasked). */
 const REFERENCE_PAYLOAD_MIN = 16 * 1024;
 
@@ -267,7 +273,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
       this.enqueue({ kind: 'message', data: text, isBinary: false, compress, code: undefined });
       return;
     }
-    if (compress && this.extension !== null && this.extension.shouldEncode(text.length)) {
+    if (compress && this.extension !== null && shouldEncodeText(this.extension, text)) {
       this.encodeAndSend(Buffer.from(text, 'utf8'), false);
       return;
     }
@@ -643,8 +649,11 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
         if (wasEmpty) this.handler.onOutput();
         continue;
       }
-      const byteLength = typeof item.data === 'string' ? item.data.length : item.data.length;
-      if (item.compress && this.extension !== null && this.extension.shouldEncode(byteLength)) {
+      const extension = this.extension;
+      const worthIt =
+        extension !== null &&
+        (typeof item.data === 'string' ? shouldEncodeText(extension, item.data) : extension.shouldEncode(item.data.length));
+      if (item.compress && worthIt) {
         this.encodeAndSend(typeof item.data === 'string' ? Buffer.from(item.data, 'utf8') : item.data, item.isBinary);
       } else if (typeof item.data === 'string') {
         this.writeTextFrame(item.data);
