@@ -1,7 +1,9 @@
 // The thinnest correct-enough WebSocket server on node:net: the ceiling a JS library can approach.
 //
 // It parses the handshake minimally, computes the accept key, parses frames straight from the chunk,
-// unmasks in place, and writes every reply frame produced by one read with ONE socket.write.
+// unmasks in place (32 bits at a time), builds the reply frames in place in the same chunk (no allocation,
+// no copy beyond moving payloads over the client headers) and writes every reply frame produced by one read
+// with ONE socket.write.
 // Broadcast mode frames the messages of one read once and writes the same bytes to every socket (the sender
 // included), one write per socket per read.
 // No validation beyond what is needed: no UTF-8 checks, no limits, no fragmentation reassembly (data frames
@@ -9,6 +11,7 @@
 //
 // usage: node thin-echo.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast]
 import net from 'node:net';
+import os from 'node:os';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -46,16 +49,32 @@ function frame(first, payload) {
   return out;
 }
 
-function unmask(buf, start, end, m0, m1, m2, m3) {
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+/** RFC 6455 §5.3: unmask payload [start, end) in place with the 4 key bytes at `mk`; 32 bits at a time. */
+function unmask(buf, start, end, mk) {
+  const m0 = buf[mk];
+  const m1 = buf[mk + 1];
+  const m2 = buf[mk + 2];
+  const m3 = buf[mk + 3];
   let i = start;
-  // 4 bytes at a time while possible
-  for (const stop = end - 3; i < stop; i += 4) {
-    buf[i] ^= m0;
-    buf[i + 1] ^= m1;
-    buf[i + 2] ^= m2;
-    buf[i + 3] ^= m3;
+  if (LITTLE_ENDIAN && end - start >= 64) {
+    for (; ((buf.byteOffset + i) & 3) !== 0; i++) {
+      const k = (i - start) & 3;
+      buf[i] ^= k === 0 ? m0 : k === 1 ? m1 : k === 2 ? m2 : m3;
+    }
+    const words = (end - i) >>> 2;
+    const p = (i - start) & 3;
+    const key = [m0, m1, m2, m3];
+    const m = key[p] | (key[(p + 1) & 3] << 8) | (key[(p + 2) & 3] << 16) | (key[(p + 3) & 3] << 24);
+    const u32 = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
+    for (let w = 0; w < words; w++) u32[w] ^= m;
+    i += words << 2;
   }
-  for (let k = 0; i < end; i++, k++) buf[i] ^= k === 0 ? m0 : k === 1 ? m1 : m2;
+  for (; i < end; i++) {
+    const k = (i - start) & 3;
+    buf[i] ^= k === 0 ? m0 : k === 1 ? m1 : k === 2 ? m2 : m3;
+  }
 }
 
 function onConnection(socket) {
@@ -101,8 +120,9 @@ function onConnection(socket) {
       pending = null;
       pendingLen = 0;
     }
-    let out = null; // frames to send for this read: [first byte, start, end, ...] into chunk
-    let outLen = 0;
+    // Reply frames are built in place at the front of the chunk: a server header is at least 4 bytes shorter
+    // than the client's (no mask key), so the reply never overtakes the parse position; no allocation.
+    let o = 0;
     let pos = 0;
     const len = chunk.length;
     while (true) {
@@ -128,14 +148,12 @@ function onConnection(socket) {
       }
       const start = pos + hl;
       const end = start + plen;
-      if (masked) {
-        const mk = start - 4;
-        unmask(chunk, start, end, chunk[mk], chunk[mk + 1], chunk[mk + 2], chunk[mk + 3]);
-      }
+      if (masked) unmask(chunk, start, end, start - 4);
       const opcode = b0 & 15;
       pos = end;
       if (opcode === 8) {
-        // close: reply with the same code and end
+        // close: send what this read produced, reply with the same code and end
+        if (o > 0) socket.write(chunk.subarray(0, o));
         socket.end(frame(0x88, chunk.subarray(start, Math.min(end, start + 2))));
         clients.delete(socket);
         return;
@@ -145,35 +163,28 @@ function onConnection(socket) {
         socket.write(frame(0x8a, chunk.subarray(start, end)));
         continue;
       }
-      (out ??= []).push(b0 & 0x8f, start, end);
-      outLen += (plen < 126 ? 2 : plen < 65536 ? 4 : 10) + plen;
+      chunk[o] = b0 & 0x8f; // FIN, opcode; RSV cleared
+      if (plen < 126) {
+        chunk[o + 1] = plen;
+        o += 2;
+      } else if (plen < 65536) {
+        chunk[o + 1] = 126;
+        chunk.writeUInt16BE(plen, o + 2);
+        o += 4;
+      } else {
+        chunk[o + 1] = 127;
+        chunk.writeBigUInt64BE(BigInt(plen), o + 2);
+        o += 10;
+      }
+      if (o !== start) chunk.copyWithin(o, start, end);
+      o += plen;
     }
     if (pos < len) {
       pending = [pos === 0 ? chunk : chunk.subarray(pos)];
       pendingLen = len - pos;
     }
-    if (out === null) return;
-    // all reply frames of this read in one buffer, one write
-    const reply = Buffer.allocUnsafe(outLen);
-    let o = 0;
-    for (let i = 0; i < out.length; i += 3) {
-      const start = out[i + 1];
-      const plen = out[i + 2] - start;
-      reply[o] = out[i];
-      if (plen < 126) {
-        reply[o + 1] = plen;
-        o += 2;
-      } else if (plen < 65536) {
-        reply[o + 1] = 126;
-        reply.writeUInt16BE(plen, o + 2);
-        o += 4;
-      } else {
-        reply[o + 1] = 127;
-        reply.writeBigUInt64BE(BigInt(plen), o + 2);
-        o += 10;
-      }
-      o += chunk.copy(reply, o, start, out[i + 2]);
-    }
+    if (o === 0) return;
+    const reply = chunk.subarray(0, o); // every reply frame of this read: one write
     if (broadcastMode) {
       // framed once: the same bytes (every message of this read) go to every socket, one write each
       for (const client of clients) client.write(reply);
