@@ -7,6 +7,8 @@ import { CATEGORIES, checkTables, selectCases } from './cases/index.js';
 import { binary, deflateMessage, text } from './cases/build.js';
 import { WebSocketServer } from 'ws';
 import { FrameDecoder, OP, closePayload, encodeFrame, type DecodedFrame, type DriverRole } from './frames.js';
+import { DeflateCodec, checkClientOffer, checkServerResponse, deflateAgreement } from './deflate.js';
+import { constants as zlibConstants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { clientHandshake, readHead, upgradeResponse } from './handshake.js';
 import { matchItems, runCase } from './runner.js';
 import { clientTarget, openServerCase, type TargetSession } from './targets.js';
@@ -69,7 +71,7 @@ describe('conformance driver: matching', () => {
 type Script = (frame: DecodedFrame, reply: (spec: Parameters<typeof encodeFrame>[0]) => void, socket: Socket) => void;
 
 /** A raw WebSocket server whose answers to each frame are scripted. */
-async function scriptedServer(script: Script): Promise<{ session: TargetSession; server: Server }> {
+async function scriptedServer(script: Script, answerExtensions?: (offer: string | undefined) => string | undefined): Promise<{ session: TargetSession; server: Server }> {
   const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
@@ -77,7 +79,7 @@ async function scriptedServer(script: Script): Promise<{ session: TargetSession;
     socket.on('close', () => sockets.delete(socket));
     readHead(socket, 2000).then(
       ({ head, rest }) => {
-        socket.write(upgradeResponse(head));
+        socket.write(upgradeResponse(head, answerExtensions?.(head.headers.get('sec-websocket-extensions'))));
         const decoder = new FrameDecoder(1 << 24);
         const reply = (spec: Parameters<typeof encodeFrame>[0]): void => {
           if (!socket.destroyed && socket.writable) socket.write(encodeFrame(spec, 'server'));
@@ -259,5 +261,184 @@ describe('conformance driver: extension cases are data', () => {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     }
+  });
+});
+
+// ------------------------------------------------------------------------------------------ permessage-deflate
+
+describe('conformance driver: permessage-deflate rules (RFC 7692 §7.1)', () => {
+  test('valid acceptances of an offer pass the check', () => {
+    const ok: Array<[string, string]> = [
+      ['permessage-deflate', 'permessage-deflate'],
+      ['permessage-deflate; client_max_window_bits', 'permessage-deflate; server_no_context_takeover; client_no_context_takeover'],
+      ['permessage-deflate; client_max_window_bits', 'permessage-deflate; client_max_window_bits=10'],
+      ['permessage-deflate; server_max_window_bits=10', 'permessage-deflate; server_max_window_bits=9'],
+      ['permessage-deflate', 'permessage-deflate; server_max_window_bits=12'],
+      ['permessage-deflate; server_no_context_takeover', 'permessage-deflate; server_no_context_takeover'],
+      ['permessage-deflate; foo, permessage-deflate; server_max_window_bits=10', 'permessage-deflate; server_max_window_bits=10'],
+      ['x-other, permessage-deflate', 'permessage-deflate'],
+    ];
+    for (const [offer, response] of ok) assert.deepEqual(checkServerResponse(offer, response), [], `${offer} → ${response}`);
+    assert.deepEqual(checkServerResponse('permessage-deflate', null), [], 'declining is allowed');
+  });
+
+  test('invalid responses are caught', () => {
+    const bad: Array<[string, string, RegExp]> = [
+      ['permessage-deflate', 'x-other', /not offered/],
+      ['permessage-deflate', 'permessage-deflate, permessage-deflate', /twice/],
+      ['permessage-deflate', 'permessage-deflate; foo', /unknown parameter/],
+      ['permessage-deflate; client_max_window_bits', 'permessage-deflate; client_max_window_bits', /without a value/],
+      ['permessage-deflate', 'permessage-deflate; client_max_window_bits=10', /was not offered/],
+      ['permessage-deflate; client_max_window_bits=10', 'permessage-deflate; client_max_window_bits=11', /above the offered/],
+      ['permessage-deflate; server_max_window_bits=10', 'permessage-deflate', /was offered but is missing/],
+      ['permessage-deflate; server_max_window_bits=10', 'permessage-deflate; server_max_window_bits=11', /above the offered/],
+      ['permessage-deflate; server_no_context_takeover', 'permessage-deflate', /server_no_context_takeover was offered/],
+      ['permessage-deflate', 'permessage-deflate; server_max_window_bits=08', /not 8-15/],
+      ['permessage-deflate; server_max_window_bits=16', 'permessage-deflate', /no valid offer/],
+    ];
+    for (const [offer, response, why] of bad) {
+      const problems = checkServerResponse(offer, response);
+      assert.ok(problems.some((p) => why.test(p)), `${offer} → ${response}: ${problems.join('; ') || 'no problem found'}`);
+    }
+    assert.deepEqual(checkClientOffer('permessage-deflate; client_max_window_bits'), []);
+    assert.equal(checkClientOffer('permessage-deflate; client_max_window_bits=16').length, 1);
+  });
+
+  test('the agreement is read for each side', () => {
+    const header = 'permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12';
+    assert.deepEqual(deflateAgreement(header, 'client'), { peerNoContextTakeover: true, peerWindowBits: 10, ownNoContextTakeover: false, ownWindowBits: 12 });
+    assert.deepEqual(deflateAgreement(header, 'server'), { peerNoContextTakeover: false, peerWindowBits: 12, ownNoContextTakeover: true, ownWindowBits: 10 });
+    assert.equal(deflateAgreement(null, 'client'), null);
+  });
+
+  /** Runs messages through a continued zlib stream (what a real peer with context takeover does). */
+  async function streamed(kind: 'deflate' | 'inflate', windowBits: number, inputs: Buffer[]): Promise<Buffer[]> {
+    const z = kind === 'deflate' ? createDeflateRaw({ windowBits }) : createInflateRaw({ windowBits });
+    const outputs: Buffer[] = [];
+    for (const input of inputs) {
+      const chunks: Buffer[] = [];
+      const onData = (c: Buffer): void => {
+        chunks.push(c);
+      };
+      z.on('data', onData);
+      z.write(kind === 'inflate' ? Buffer.concat([input, Buffer.from([0, 0, 0xff, 0xff])]) : input);
+      await new Promise<void>((resolve) => z.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+      z.off('data', onData);
+      const out = Buffer.concat(chunks);
+      outputs.push(kind === 'deflate' ? out.subarray(0, out.length - 4) : out);
+    }
+    z.close();
+    return outputs;
+  }
+
+  const corpus = (): Buffer[] => {
+    const a = Buffer.from(JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ id: i, name: `n${i % 7}` }))));
+    const b = Buffer.alloc(3000);
+    let x = 12345;
+    for (let i = 0; i < b.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      b[i] = x >>> 24;
+    }
+    const c = Buffer.from(b.subarray(0, 200));
+    return [a, b, a, b, Buffer.from('tail'), a, c, c];
+  };
+
+  for (const bits of [9, 12, 15]) {
+    test(`the driver's context takeover (preset dictionaries) matches a continued zlib stream both ways (window ${bits} bits)`, async () => {
+      const messages = corpus();
+      // Driver compresses with takeover; a real continued inflate stream decodes it.
+      const sender = new DeflateCodec({ peerNoContextTakeover: true, peerWindowBits: 15, ownNoContextTakeover: false, ownWindowBits: bits });
+      const sent = messages.map((m) => sender.deflate(m));
+      if (bits === 15) assert.ok(sent[2]!.length * 4 < sent[0]!.length, 'the repeated message refers to the first');
+      else assert.ok(sent[7]!.length * 4 < sent[6]!.length, 'a short message refers to the previous one');
+      const decoded = await streamed('inflate', bits, sent);
+      decoded.forEach((d, i) => assert.ok(d.equals(messages[i]!), `message ${i} through a zlib stream`));
+      // A real continued deflate stream compresses; the driver inflates with takeover.
+      const received = await streamed('deflate', bits, messages);
+      const reader = new DeflateCodec({ peerNoContextTakeover: false, peerWindowBits: bits, ownNoContextTakeover: true, ownWindowBits: 15 });
+      received.forEach((r, i) => assert.ok(reader.inflate(r).equals(messages[i]!), `message ${i} from a zlib stream`));
+    });
+  }
+
+  test('the driver catches a peer that uses a larger window than agreed, or keeps a context it promised not to keep', async () => {
+    const m = corpus();
+    const wide = deflateRawSync(Buffer.concat([m[1]!, m[1]!]), { finishFlush: zlibConstants.Z_SYNC_FLUSH, windowBits: 15 }).subarray(0, -4);
+    const narrowReader = new DeflateCodec({ peerNoContextTakeover: true, peerWindowBits: 10, ownNoContextTakeover: true, ownWindowBits: 15 });
+    assert.throws(() => narrowReader.inflate(wide), /too far back/);
+    const [first, second] = await streamed('deflate', 15, [m[0]!, m[0]!]);
+    const resetting = new DeflateCodec({ peerNoContextTakeover: true, peerWindowBits: 15, ownNoContextTakeover: true, ownWindowBits: 15 });
+    assert.ok(resetting.inflate(first!).equals(m[0]!));
+    assert.throws(() => resetting.inflate(second!), /too far back|invalid/);
+    // With 8 bits the driver sends stored blocks only: nothing to refer to at all.
+    const stored = new DeflateCodec({ peerNoContextTakeover: true, peerWindowBits: 15, ownNoContextTakeover: false, ownWindowBits: 8 });
+    assert.ok(inflateRawSync(Buffer.concat([stored.deflate(m[0]!), Buffer.from([0, 0, 0xff, 0xff])]), { windowBits: 8, chunkSize: 64, finishFlush: zlibConstants.Z_SYNC_FLUSH }).equals(m[0]!));
+  });
+});
+
+describe('conformance driver: catches misbehaving permessage-deflate servers', { concurrency: true }, () => {
+  const sessions: TargetSession[] = [];
+  after(async () => {
+    for (const s of sessions) await s.stop();
+  });
+
+  /** A scripted server answering `answer` to any offer; echoes each message, compressed by `compress`. */
+  async function deflateServer(answer: (offer: string | undefined) => string | undefined, compress: (data: Buffer) => Buffer | null): Promise<TargetSession> {
+    const { session } = await scriptedServer((f, reply, socket) => {
+      if (f.opcode === OP.text || f.opcode === OP.binary) {
+        // The answers below all carry client_no_context_takeover: each client message inflates on its own.
+        const data = f.rsv1 ? inflateRawSync(Buffer.concat([f.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : f.payload;
+        const out = compress(data);
+        reply({ opcode: f.opcode, payload: out ?? data, rsv1: out !== null });
+      } else goodEcho(f, reply, socket);
+    }, answer);
+    sessions.push(session);
+    return session;
+  }
+  const sync = (data: Buffer, windowBits = 15): Buffer => deflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH, windowBits }).subarray(0, -4);
+  const quick = (id: string): Case => ({ ...caseById(id), timeoutMs: 2000 });
+
+  test('a correct scripted server passes a compression case', async () => {
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', (d) => (d.length >= 1024 ? sync(d) : null));
+    const r = await runCase(s, quick('12.1.5'), '12');
+    assert.ok(r.passed, r.problems.join('; '));
+  });
+
+  test('a server using a 32 KiB window after agreeing to server_max_window_bits=9 is caught', async () => {
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9', (d) => (d.length >= 1024 ? sync(d, 15) : null));
+    const r = await runCase(s, quick('13.3.1'), '13');
+    assert.ok(!r.passed);
+    assert.ok(r.problems.some((p) => p.includes('agreed window of 9 bits')), r.problems.join('; '));
+  });
+
+  test('a server keeping its context after agreeing to server_no_context_takeover is caught', async () => {
+    const s = await deflateServer(
+      () => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+      // Compress with a preset dictionary of everything echoed so far: a kept context.
+      (() => {
+        let history = Buffer.alloc(0);
+        return (d: Buffer) => {
+          const out = deflateRawSync(d, { finishFlush: zlibConstants.Z_SYNC_FLUSH, ...(history.length > 0 ? { dictionary: history.subarray(-32768) } : {}) }).subarray(0, -4);
+          history = Buffer.concat([history, d]);
+          return out;
+        };
+      })(),
+    );
+    const r = await runCase(s, quick('13.1.2'), '13');
+    assert.ok(!r.passed);
+    assert.ok(r.problems.some((p) => p.includes('no context takeover')), r.problems.join('; '));
+  });
+
+  test('a server answering server_max_window_bits above the offered value fails the handshake check', async () => {
+    const s = await deflateServer(() => 'permessage-deflate; client_no_context_takeover; server_max_window_bits=12', () => null);
+    const r = await runCase(s, quick('13.3.1'), '13');
+    assert.ok(!r.passed);
+    assert.ok(r.problems.some((p) => p.includes('above the offered 9')), r.problems.join('; '));
+  });
+
+  test('a server that echoes large messages uncompressed fails the compressedFrom check', async () => {
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', () => null);
+    const r = await runCase(s, quick('12.1.5'), '12');
+    assert.ok(!r.passed);
+    assert.ok(r.problems.some((p) => p.includes('arrived uncompressed')), r.problems.join('; '));
   });
 });

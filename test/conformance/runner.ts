@@ -54,7 +54,7 @@ const codeList = (codes: (number | null)[]): string => codes.map((c) => (c === n
 export function describeOutcome(o: Outcome): string {
   switch (o.kind) {
     case 'echo':
-      return `echo of ${describeItems(o.messages)}, then close 1000 answered with close 1000${''}`;
+      return `echo of ${describeItems(o.messages)}${o.compressedFrom !== undefined ? ` (those of ${o.compressedFrom} bytes or more compressed)` : ''}, then close 1000 answered with close 1000`;
     case 'close':
       return `${o.messages?.length ? `${describeItems(o.messages)}, then ` : ''}close ${codeList(o.codes)}, then TCP closed`;
     case 'failFast':
@@ -187,6 +187,12 @@ async function judge(w: Wire, kase: Case, side: 'server' | 'client'): Promise<st
       }
       if (w.closeEvent !== null || w.sentClose) await finishClose(w, side, T, problems);
       checkItems(o.messages);
+      if (o.compressedFrom !== undefined) {
+        const min = o.compressedFrom;
+        const plain = w.replies.filter((e) => (e.kind === 'text' || e.kind === 'binary') && e.data.length >= min && e.compressed !== true);
+        if (plain.length > 0)
+          problems.push(`${plain.length} echoed message(s) of ${min} bytes or more arrived uncompressed (RSV1 clear), first: ${describeEvent(plain[0]!)}; the case expects the peer to compress them`);
+      }
       break;
     }
     case 'close': {

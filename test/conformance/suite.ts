@@ -14,7 +14,12 @@ export function caseWeight(target: TargetDefinition, kase: Case): number {
 }
 
 export function appliesTo(kase: Case, target: TargetDefinition): boolean {
-  return kase.sides === undefined || kase.sides.includes(target.side);
+  if (kase.sides !== undefined && !kase.sides.includes(target.side)) return false;
+  // Compression cases run where permessage-deflate can be negotiated; a target configured for compression
+  // runs only those (its plain twin runs the rest).
+  const compression = target.compression ?? (target.side === 'server' ? 'none' : 'per-case');
+  if (kase.needs === 'permessage-deflate') return compression !== 'none';
+  return compression !== 'only';
 }
 
 export interface TargetStatus {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkClientOffer, checkServerResponse } from './deflate.js';
 import { clientHandshake, checkUpgradeRequest, normaliseExtensions, upgradeResponse } from './handshake.js';
 import { FuzzingServer } from './fuzzing-server.js';
 import { Wire, negotiatedExtensions } from './wire.js';
@@ -45,6 +46,12 @@ export interface TargetDefinition {
   name: string;
   side: Side;
   describe: string;
+  /**
+   * permessage-deflate: `none` = the target cannot negotiate it (compression cases skipped; default for
+   * servers), `only` = the target is configured for it and runs only the compression cases, `per-case` = the
+   * case enables it (clients; default for clients).
+   */
+  compression?: 'none' | 'only' | 'per-case';
   /** Why the target cannot run here (e.g. not built), or null. */
   unavailable(): string | null;
   start(): Promise<TargetSession>;
@@ -116,11 +123,12 @@ class Child {
 // ---------------------------------------------------------------------------------------------- servers
 
 /** A server process that prints `listening on ws://HOST:PORT` when ready. */
-function serverTarget(name: string, describe: string, args: string[], needs: string[]): TargetDefinition {
+function serverTarget(name: string, describe: string, args: string[], needs: string[], compression: 'none' | 'only' = 'none'): TargetDefinition {
   return {
     name,
     side: 'server',
     describe,
+    compression,
     unavailable: () => {
       const missing = needs.filter((p) => !existsSync(p));
       return missing.length > 0 ? `not built: ${missing.join(', ')} missing (run npm run build / build:test)` : null;
@@ -176,11 +184,17 @@ export async function openServerCase(host: string, port: number, kase: Case, tim
     const offer = kase.handshake?.offerExtensions;
     const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
     const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
-    if (expected !== undefined) {
+    if (expected instanceof RegExp) {
+      if (hs.extensions === null || !expected.test(hs.extensions))
+        throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)}, expected to match ${String(expected)}`);
+    } else if (expected !== undefined) {
       const got = hs.extensions === null ? null : normaliseExtensions(hs.extensions);
       const want = expected === null ? null : normaliseExtensions(expected);
       if (got !== want) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)}, expected ${JSON.stringify(expected)}`);
     }
+    // RFC 6455 §9.1, RFC 7692 §7: what the server accepted must be a valid acceptance of what was offered.
+    const invalid = checkServerResponse(offer, hs.extensions);
+    if (invalid.length > 0) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(hs.extensions)} answering ${JSON.stringify(offer)}: ${invalid.join('; ')}`);
     const wire = new Wire(socket, 'client', negotiatedExtensions(hs.extensions, 'client'), hs.rest);
     return {
       wire,
@@ -262,6 +276,7 @@ export function clientTarget(name: string, describe: string, needs: string[], la
             if (hs.expectOffer === null ? offer !== null : offer === null || !hs.expectOffer.test(offer))
               problems.push(`Sec-WebSocket-Extensions offer ${JSON.stringify(offer)} does not match ${String(hs.expectOffer)}`);
           }
+          problems.push(...checkClientOffer(offer));
           if (problems.length > 0) {
             socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             setTimeout(() => socket.destroy(), 500).unref();
@@ -356,7 +371,7 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
 /** A client process spawned per case with the URL appended to `args`. */
 function processLauncher(args: string[]): ClientLauncher {
   return (url, kase) => {
-    const child = new Child([...args.map((a) => (a === '{url}' ? url : a))]);
+    const child = new Child([...args.map((a) => (a === '{url}' ? url : a)), ...(kase.handshake?.clientCliArgs ?? [])]);
     return {
       early: () => (child.exit !== null ? ` (client ${child.describeExit()}: ${child.excerpt()})` : null),
       async stop(connected: boolean) {
@@ -378,6 +393,14 @@ function processLauncher(args: string[]): ClientLauncher {
 
 export const TARGETS: TargetDefinition[] = [
   serverTarget('server', 'wsforge server (node dist/cli/main.js serve --mode echo)', [WSFORGE_CLI, 'serve', '--mode', 'echo', '--host', '127.0.0.1', '--port', '0'], [WSFORGE_CLI]),
+  // The same server accepting permessage-deflate (memory-safe defaults), for the compression cases (12, 13).
+  serverTarget(
+    'server-deflate',
+    'wsforge server with permessage-deflate (node dist/cli/main.js serve --mode echo --deflate)',
+    [WSFORGE_CLI, 'serve', '--mode', 'echo', '--deflate', '--host', '127.0.0.1', '--port', '0'],
+    [WSFORGE_CLI],
+    'only',
+  ),
   clientTarget('client-lib', 'wsforge client library (connect() + echo)', [WSFORGE_LIB], async () => {
     const lib = (await import(pathToFileURL(WSFORGE_LIB).href)) as {
       connect(url: string, options?: Record<string, unknown>): Promise<EchoingClient>;
@@ -390,6 +413,13 @@ export const TARGETS: TargetDefinition[] = [
   ),
   // Reference peers built on the ws package, to validate the driver itself.
   serverTarget('ws-server', 'ws echo server (peers/ws-echo-server.js)', [`${PEERS}ws-echo-server.js`, '--port', '0'], [`${PEERS}ws-echo-server.js`]),
+  serverTarget(
+    'ws-server-deflate',
+    'ws echo server with permessage-deflate (peers/ws-echo-server.js --deflate)',
+    [`${PEERS}ws-echo-server.js`, '--port', '0', '--deflate'],
+    [`${PEERS}ws-echo-server.js`],
+    'only',
+  ),
   clientTarget('ws-client-lib', 'ws client library (in process)', [], async () => {
     const { WebSocket } = await import('ws');
     return inProcessLauncher(
@@ -407,7 +437,7 @@ export const TARGETS: TargetDefinition[] = [
   ),
 ];
 
-export const DEFAULT_TARGETS = ['server', 'client-lib', 'client-cli'];
+export const DEFAULT_TARGETS = ['server', 'server-deflate', 'client-lib', 'client-cli'];
 
 /** Targets named in CONFORMANCE_TARGETS (comma-separated; "ws" = the three ws peers, "all" = all), else the wsforge ones. */
 export function selectTargets(spec: string | undefined): TargetDefinition[] {
@@ -415,7 +445,7 @@ export function selectTargets(spec: string | undefined): TargetDefinition[] {
   const wanted = new Set<string>();
   for (const n of names.length > 0 ? names : DEFAULT_TARGETS) {
     if (n === 'all') TARGETS.forEach((t) => wanted.add(t.name));
-    else if (n === 'ws') ['ws-server', 'ws-client-lib', 'ws-client-cli'].forEach((t) => wanted.add(t));
+    else if (n === 'ws') ['ws-server', 'ws-server-deflate', 'ws-client-lib', 'ws-client-cli'].forEach((t) => wanted.add(t));
     else if (n === 'wsforge') DEFAULT_TARGETS.forEach((t) => wanted.add(t));
     else wanted.add(n);
   }

@@ -3,8 +3,9 @@
 // frames) and against a client under test (the driver is a fuzzing server and does not mask).
 //
 // Extensions (e.g. permessage-deflate, Autobahn 12.*/13.*) are data as well: `handshake` carries the offer /
-// answer, FrameSpec carries RSV1, and the driver decodes compressed messages from the peer when the handshake
-// negotiated permessage-deflate (see wire.ts).
+// answer, FrameSpec carries RSV1 (for hand-made compressed payloads), a DeflateStep has the driver compress a
+// message with the negotiated parameters, and the driver decodes compressed messages from the peer when the
+// handshake negotiated permessage-deflate (see wire.ts, deflate.ts).
 import type { FrameSpec } from './frames.js';
 
 export type Side = 'server' | 'client';
@@ -45,7 +46,18 @@ export interface EndStep {
   endTcp: true;
 }
 
-export type Step = SendStep | RawStep | PauseStep | EndStep;
+/**
+ * A message the driver compresses itself with permessage-deflate (RFC 7692), as negotiated in the handshake: its
+ * own agreed window, and context takeover when its side may keep it. RSV1 on the first frame; the compressed
+ * payload is split into frames of `fragmentSize` bytes when given (continuations without RSV1, §6.1).
+ */
+export interface DeflateStep {
+  deflate: { opcode: number; payload: Buffer | string; fragmentSize?: number };
+  chunk?: number;
+  chunkDelayMs?: number;
+}
+
+export type Step = SendStep | RawStep | PauseStep | EndStep | DeflateStep;
 
 /** One item the peer must send back: a reassembled data message or a pong. */
 export interface ExpectedItem {
@@ -59,6 +71,12 @@ export interface ExpectedItem {
 export interface EchoOutcome {
   kind: 'echo';
   messages: ExpectedItem[];
+  /**
+   * Echoed messages of at least this many bytes must arrive compressed (RSV1). Not an RFC rule (compression is
+   * per message and optional): a check that the compression cases exercise the peer's compressor; the targets
+   * compress from 1024 bytes (wsforge's and ws's default threshold).
+   */
+  compressedFrom?: number;
 }
 
 /** A close frame with one of `codes` (null = close without payload) arrives, then TCP is closed. */
@@ -98,10 +116,12 @@ export interface HandshakeSpec {
   /** Fuzzing client: Sec-WebSocket-Extensions offered to the server under test. */
   offerExtensions?: string;
   /**
-   * Fuzzing client: the Sec-WebSocket-Extensions the server must answer (null = header absent). Compared
-   * ignoring whitespace. When not given: absent if nothing was offered, not checked otherwise.
+   * Fuzzing client: the Sec-WebSocket-Extensions the server must answer (null = header absent): a string is
+   * compared ignoring whitespace, a RegExp is matched. When not given: absent if nothing was offered, not
+   * checked otherwise. Whatever the server answers to a permessage-deflate offer is also checked against the
+   * offer by the RFC 7692 rules (deflate.ts).
    */
-  expectExtensions?: string | null;
+  expectExtensions?: string | null | RegExp;
   /** Fuzzing server: Sec-WebSocket-Extensions answered to the client under test. */
   answerExtensions?: string;
   /** Fuzzing server: the client's offer must match this (null = header absent); not checked when undefined. */
@@ -114,6 +134,8 @@ export interface HandshakeSpec {
   framesWithResponse?: boolean;
   /** Client under test: options passed to the client library's connect() (e.g. to enable deflate). */
   clientOptions?: Record<string, unknown>;
+  /** Client under test run as a process (the CLI targets): extra arguments (e.g. `--deflate`). */
+  clientCliArgs?: string[];
 }
 
 export interface Case {
@@ -127,6 +149,11 @@ export interface Case {
   /** Which sides the case applies to; default both. */
   sides?: Side[];
   handshake?: HandshakeSpec;
+  /**
+   * The case needs the target to negotiate permessage-deflate: it runs on targets configured for it (e.g.
+   * `server-deflate`) and on client targets (which enable it per case), not on plain server targets.
+   */
+  needs?: 'permessage-deflate';
   /** Scheduling weight (1 = light); large-message cases use more so that few run at once. */
   weight?: number;
 }

@@ -2,35 +2,30 @@
 // of every frame the peer sends, and a log of what arrived. Every wait is bounded.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { DeflateCodec, deflateAgreement, type DeflateAgreement } from './deflate.js';
 import { FrameDecoder, OP, encodeFrame, hex, payloadOf, type DecodedFrame, type DriverRole, type FrameSpec } from './frames.js';
-import type { Step } from './types.js';
+import type { DeflateStep, Step } from './types.js';
 
 export type ReceivedEvent =
-  | { kind: 'text' | 'binary'; data: Buffer; frames: number; at: number }
+  /** `compressed`: the message had RSV1 (permessage-deflate). */
+  | { kind: 'text' | 'binary'; data: Buffer; frames: number; at: number; compressed?: boolean }
   | { kind: 'ping' | 'pong'; data: Buffer; at: number }
   | { kind: 'close'; code: number | null; reason: Buffer; payload: Buffer; at: number };
 
-/** What the handshake negotiated, as far as the driver must know to read the peer's frames. */
+/** What the handshake negotiated, as far as the driver must know to read the peer's frames and write its own. */
 export interface NegotiatedExtensions {
-  /** permessage-deflate (RFC 7692): the peer may set RSV1 on the first frame of a message. */
-  deflate?: { peerNoContextTakeover: boolean };
+  /**
+   * permessage-deflate (RFC 7692): the peer may set RSV1 on the first frame of a message; the windows and
+   * context takeover agreed for each side (see deflate.ts).
+   */
+  deflate?: DeflateAgreement;
 }
 
 /** Parses a Sec-WebSocket-Extensions answer into what the reader needs; role = the driver's role. */
 export function negotiatedExtensions(header: string | null, role: DriverRole): NegotiatedExtensions {
-  if (header === null) return {};
-  const out: NegotiatedExtensions = {};
-  for (const ext of header.split(',')) {
-    const params = ext.split(';').map((p) => p.trim().toLowerCase());
-    if (params[0] === 'permessage-deflate') {
-      // The peer compresses with its own context: server_no_context_takeover when the peer is the server.
-      const own = role === 'client' ? 'server_no_context_takeover' : 'client_no_context_takeover';
-      out.deflate = { peerNoContextTakeover: params.includes(own) };
-    }
-  }
-  return out;
+  const deflate = deflateAgreement(header, role);
+  return deflate === null ? {} : { deflate };
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -67,7 +62,8 @@ export class Wire {
   private readonly waiters = new Set<() => void>();
   private readonly encodings = new Map<FrameSpec | FrameSpec[], Buffer>();
   private fragmented: { opcode: number; parts: Buffer[]; size: number; compressed: boolean; frames: number } | null = null;
-  private inflateWindow: Buffer = Buffer.alloc(0);
+  /** permessage-deflate in both directions, when negotiated. */
+  private readonly codec: DeflateCodec | null;
   private firstBytesCount = 0;
   /** Bytes to put in front of the first write (the handshake response, for `framesWithResponse`). */
   private prefix: Buffer | null = null;
@@ -78,6 +74,7 @@ export class Wire {
     readonly extensions: NegotiatedExtensions,
     rest: Buffer,
   ) {
+    this.codec = extensions.deflate === undefined ? null : new DeflateCodec(extensions.deflate);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
@@ -223,28 +220,36 @@ export class Wire {
       data = inflated;
     }
     if (m.opcode === OP.text && !isUtf8(data)) this.violation(`${peer} sent a text message that is not valid UTF-8: ${hex(data, 32)}`);
-    this.events.push({ kind: m.opcode === OP.text ? 'text' : 'binary', data, frames: m.frames, at: now });
+    this.events.push({ kind: m.opcode === OP.text ? 'text' : 'binary', data, frames: m.frames, at: now, compressed: m.compressed });
   }
 
   private inflate(data: Buffer): Buffer | null {
-    // RFC 7692 §7.2.2: append 00 00 ff ff and inflate; with context takeover the previous output is the window.
-    const d = this.extensions.deflate!;
+    // RFC 7692 §7.2.2: append 00 00 ff ff and inflate, with the peer's agreed window and context takeover.
     try {
-      // The stream is not finished (no final block), so flush with Z_SYNC_FLUSH instead of expecting the end.
-      const opts = {
-        finishFlush: zlibConstants.Z_SYNC_FLUSH,
-        ...(!d.peerNoContextTakeover && this.inflateWindow.length > 0 ? { dictionary: this.inflateWindow } : {}),
-      };
-      const out = inflateRawSync(Buffer.concat([data, Buffer.from([0, 0, 0xff, 0xff])]), opts);
-      if (!d.peerNoContextTakeover) {
-        const joined = Buffer.concat([this.inflateWindow, out]);
-        this.inflateWindow = joined.subarray(Math.max(0, joined.length - 32768));
-      }
-      return out;
+      return this.codec!.inflate(data);
     } catch (err) {
-      this.violation(`peer sent a compressed message that does not inflate: ${(err as Error).message}`);
+      const a = this.codec!.agreement;
+      this.violation(
+        `peer sent a compressed message that does not inflate with its agreed window of ${a.peerWindowBits} bits${a.peerNoContextTakeover ? ' and no context takeover' : ''}: ${(err as Error).message}`,
+      );
       return null;
     }
+  }
+
+  /** The frames of a message the driver compresses itself (RFC 7692 §6.1: RSV1 on the first frame only). */
+  private encodeDeflateStep(step: DeflateStep): Buffer {
+    if (this.codec === null) throw new Error('the case sends a compressed message, but permessage-deflate was not negotiated');
+    const d = step.deflate;
+    const compressed = this.codec.deflate(typeof d.payload === 'string' ? Buffer.from(d.payload, 'utf8') : d.payload);
+    const size = d.fragmentSize !== undefined && d.fragmentSize > 0 ? d.fragmentSize : Math.max(1, compressed.length);
+    const frames: Buffer[] = [];
+    let off = 0;
+    do {
+      const end = Math.min(compressed.length, off + size);
+      frames.push(encodeFrame({ opcode: off === 0 ? d.opcode : OP.continuation, rsv1: off === 0, fin: end === compressed.length, payload: compressed.subarray(off, end) }, this.role));
+      off = end;
+    } while (off < compressed.length);
+    return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
   }
 
   private onClose(payload: Buffer, at: number): void {
@@ -301,6 +306,8 @@ export class Wire {
       let bytes: Buffer;
       if ('raw' in step) {
         bytes = step.raw;
+      } else if ('deflate' in step) {
+        bytes = this.encodeDeflateStep(step);
       } else {
         const specs = Array.isArray(step.send) ? step.send : [step.send];
         if (specs.some((s) => s.opcode === OP.close)) this.sentClose = true;

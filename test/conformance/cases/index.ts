@@ -1,8 +1,8 @@
-// All case categories, in Autobahn order. To add a category (e.g. 12/13 for permessage-deflate), write a
-// table like the others and list it here.
+// All case categories, in Autobahn order. To add a category, write a table like the others and list it here.
 import type { Case, Category } from '../types.js';
 import { autoFragmentation } from './auto-fragmentation.js';
 import { close } from './close.js';
+import { compression, compressionParameters } from './compression.js';
 import { fragmentation } from './fragmentation.js';
 import { framing } from './framing.js';
 import { limits } from './limits.js';
@@ -11,7 +11,19 @@ import { pingPong } from './ping-pong.js';
 import { reservedBits } from './reserved-bits.js';
 import { utf8 } from './utf8.js';
 
-export const CATEGORIES: Category[] = [framing, pingPong, reservedBits, opcodes, fragmentation, utf8, close, limits, autoFragmentation];
+export const CATEGORIES: Category[] = [
+  framing,
+  pingPong,
+  reservedBits,
+  opcodes,
+  fragmentation,
+  utf8,
+  close,
+  limits,
+  autoFragmentation,
+  compression,
+  compressionParameters,
+];
 
 /** Checks the tables: unique ids, each within its category. Throws on a mistake in a table. */
 export function checkTables(categories: Category[] = CATEGORIES): void {

@@ -3,12 +3,13 @@
 import { WS_LIMITS } from './ws-limits.js';
 import { WebSocket } from 'ws';
 
-const url = process.argv[2];
+// ws-echo-client <url> [--deflate]: ws offers permessage-deflate by default, so --deflate changes nothing.
+const url = process.argv.slice(2).find((a) => !a.startsWith('--'));
 if (url === undefined) {
-  console.error('usage: ws-echo-client <url>');
+  console.error('usage: ws-echo-client <url> [--deflate]');
   process.exit(64);
 }
-const ws = new WebSocket(url, { ...WS_LIMITS });
+const ws = new WebSocket(url, { ...WS_LIMITS, perMessageDeflate: true });
 ws.on('error', (err) => console.error(`error: ${err.message}`));
 ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
 ws.on('close', (code) => process.exit(code === 1000 ? 0 : 1));

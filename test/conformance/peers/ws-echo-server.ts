@@ -11,7 +11,8 @@ const opt = (name: string, dflt: string): string => {
 const host = opt('--host', '127.0.0.1');
 const port = Number(opt('--port', '0'));
 
-const wss = new WebSocketServer({ host, port, ...WS_LIMITS });
+// --deflate: accept permessage-deflate with ws's defaults (for the compression cases, 12 and 13).
+const wss = new WebSocketServer({ host, port, ...WS_LIMITS, perMessageDeflate: args.includes('--deflate') });
 wss.on('connection', (ws) => {
   ws.on('error', () => {
     /* the connection is closed by ws itself */
