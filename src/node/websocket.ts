@@ -663,8 +663,11 @@ function flushAll(): void {
   lastJoined = null;
 }
 
-/** Pending output up to this size is joined into one buffer (one write); above, written as is. */
-const JOIN_LIMIT = 64 * 1024;
+/**
+ * Pending output up to this size is joined into one buffer (one write); above, the pieces go
+ * out as they are with one writev (copying large frames costs more than a few extra writes).
+ */
+const JOIN_LIMIT = 8 * 1024;
 // The pieces joined last and the result. A broadcast appends the same frame objects to every
 // connection, in the same order: the first connection flushed joins them, the others reuse the
 // join, so K broadcasts in one turn cost one copy and one write per socket. Cleared when the

@@ -500,19 +500,27 @@ export class FrameReceiver {
     const length = piece.length;
     if (length === 0) return;
     const assembly = (this.assembly ??= new MessageAssembly());
+    let tail = assembly.tail;
+    if (tail !== null && tail.length - assembly.tailUsed >= length) {
+      piece.copy(tail, assembly.tailUsed);
+      assembly.tailUsed += length;
+      return;
+    }
     if (length >= COALESCE_LIMIT) {
       this.sealTail(assembly);
       (assembly.parts ??= []).push(piece);
       return;
     }
-    let tail = assembly.tail;
-    if (tail === null || tail.length - assembly.tailUsed < length) {
-      this.sealTail(assembly);
-      const size = this.messageLength > COALESCE_LIMIT ? COALESCE_LIMIT : FIRST_TAIL_SIZE;
-      tail = assembly.tail = Buffer.allocUnsafe(length > size ? length : size);
-    }
-    piece.copy(tail, assembly.tailUsed);
-    assembly.tailUsed += length;
+    this.sealTail(assembly);
+    // Room for the rest of this frame when it is near, so a frame split across reads is copied
+    // once and delivered without a second copy; never more than twice what has arrived (a
+    // header may announce far more than the peer ever sends).
+    const frameRest = this.frameLength - this.frameReceived;
+    const wanted = length + frameRest;
+    const cap = Math.max(2 * length, this.messageLength > COALESCE_LIMIT ? COALESCE_LIMIT : FIRST_TAIL_SIZE);
+    tail = assembly.tail = Buffer.allocUnsafe(wanted < cap ? Math.max(wanted, length) : cap);
+    piece.copy(tail, 0);
+    assembly.tailUsed = length;
   }
 
   private sealTail(assembly: MessageAssembly): void {
