@@ -248,6 +248,25 @@ export class FrameReceiver {
   private readHeader(bytes: Buffer, at: number): void {
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
+    // The common case on a server, checked in one go: a whole text or binary message (FIN,
+    // no RSV bits), masked, with a 7-bit length, no fragmented message in progress. Every
+    // rule below holds for it, so it starts the frame directly.
+    if ((b0 === 0x81 || b0 === 0x82) && b1 > 0x80 && b1 < 0xfe && this.messageOpcode === 0 && this.bits & BIT_EXPECT_MASKED) {
+      const length = b1 & 0x7f;
+      if (length <= this.limits.maxPayload) {
+        this.messageOpcode = b0 & 0x0f;
+        this.fragmentCount = 1;
+        this.messageLength = 0;
+        this.messageWireLength = length;
+        this.bits = (this.bits & ~(BIT_RSV1 | BIT_COMPRESSED)) | BIT_FIN | BIT_MASKED;
+        this.opcode = b0 & 0x0f;
+        this.maskKey = ((bytes[at + 2]! << 24) | (bytes[at + 3]! << 16) | (bytes[at + 4]! << 8) | bytes[at + 5]!) >>> 0;
+        this.frameLength = length;
+        this.frameReceived = 0;
+        this.state = STATE_PAYLOAD;
+        return;
+      }
+    }
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 0x0f;
