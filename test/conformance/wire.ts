@@ -224,6 +224,9 @@ export class Wire {
   }
 
   private inflate(data: Buffer): Buffer | null {
+    // RFC 7692 §7.2.1: a sync flush always leaves at least the byte holding its empty block's header (an empty
+    // message is 00, §7.2.3.6); an empty payload leaves a receiver that keeps its context mid-block.
+    if (data.length === 0) this.violation('peer sent a compressed message with an empty payload (RFC 7692 §7.2.1: an empty message compresses to 00)');
     // RFC 7692 §7.2.2: append 00 00 ff ff and inflate, with the peer's agreed window and context takeover.
     try {
       return this.codec!.inflate(data);

@@ -550,6 +550,23 @@ describe('context takeover on the wire (RFC 7692 §7.1.1, §7.2.1)', () => {
     assert.equal(b2, a2, 'no takeover: the same size');
   });
 
+  test('RFC 7692 §7.2.1/§7.2.3.6: under context takeover (threshold 0) an empty message does not break the stream: a receiver keeping its context decodes the next one', async (t) => {
+    const server = await deflateServer(t, { ...TAKEOVER, threshold: 0 });
+    const { peer, ws } = await rawClient(t, server, 'permessage-deflate');
+    for (const m of ['first', '', 'after', '']) ws.send(m);
+    ws.send('end');
+    const frames: WireFrame[] = [];
+    for (let i = 0; i < 5; i++) frames.push(await nextData(peer));
+    assert.ok(frames.every((f) => f.rsv1));
+    assert.ok(
+      frames.every((f) => f.payload.length > 0),
+      `RFC 7692 §7.2.3.6: an empty message is the byte 00, never an empty payload; got ${frames.map((f) => f.payload.toString('hex') || '(empty)').join(' ')}`,
+    );
+    // A receiver keeping its context (ws, browsers): one zlib stream over every payload + 00 00 ff ff.
+    const stream = inflateRawSync(Buffer.concat(frames.flatMap((f) => [f.payload, TRAILER])), { finishFlush: constants.Z_SYNC_FLUSH });
+    assert.equal(stream.toString(), 'firstafterend');
+  });
+
   test('RFC 7692 §7.1.1.2: a server allowing client takeover decodes a peer that refers to earlier messages (zlib stream, sync flushes)', async (t) => {
     const server = await deflateServer(t, TAKEOVER);
     echo(server.wss);
@@ -607,6 +624,21 @@ describe('limits and shared zlib contexts (decisions)', () => {
     assert.ok(payload.length < 200);
     sendMasked(peer, { opcode: OP.BINARY, rsv1: true, payload });
     await expectClose(peer, 1009);
+  });
+
+  test('decision: maxPayload counts inflated bytes: an incompressible message of exactly maxPayload bytes is delivered though its compressed form is longer', async (t) => {
+    const server = await deflateServer(t, true, { maxPayload: 64 * 1024 });
+    echo(server.wss);
+    const { peer } = await rawClient(t, server, 'permessage-deflate');
+    const data = Buffer.alloc(64 * 1024);
+    const random = seededRandom(99);
+    for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * 256);
+    const payload = deflateMessage(data);
+    assert.ok(payload.length > data.length, `compressed ${payload.length} bytes`);
+    sendMasked(peer, { opcode: OP.BINARY, rsv1: true, payload });
+    const frame = await peer.nextFrame(3000);
+    assert.notEqual(frame.opcode, OP.CLOSE, `closed with ${frame.opcode === OP.CLOSE ? readClose(frame).code : ''}: the message inflates to exactly maxPayload`);
+    assert.ok(inflateMessage(frame.payload).equals(data));
   });
 
   test('decision: maxPayload counts inflated bytes on the client too → 1009', async (t) => {

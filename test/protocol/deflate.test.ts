@@ -535,6 +535,67 @@ describe('sending compressed messages (RFC 7692 §6, §7.2.1)', () => {
     assert.ok(inflateMessage(frame!.payload, 10).equals(message));
   });
 
+  for (const takeover of [false, true]) {
+    test(`RFC 7692 §7.2.1/§7.2.3.6: an empty message compressed${takeover ? ' under context takeover' : ''} is the byte 00, and a continued zlib stream decodes what follows`, async (t) => {
+      const h = serverSession(t, 'permessage-deflate', { threshold: 0, ...(takeover ? TAKEOVER : {}) });
+      const frames: WireFrame[] = [];
+      for (const m of ['a', '', 'bbbb', '', 'end']) {
+        h.session.sendText(m);
+        frames.push(...(await framesOut(h, 1)));
+      }
+      assert.ok(frames.every((f) => f.rsv1), 'threshold 0: every message compressed');
+      assert.deepEqual(
+        frames.map((f) => f.payload.length > 0),
+        [true, true, true, true, true],
+        `§7.2.1 leaves at least the byte holding the flush block's header; payloads: ${frames.map((f) => f.payload.toString('hex') || '(empty)').join(' ')}`,
+      );
+      // What a receiver keeping its context does: one zlib stream over every payload + 00 00 ff ff.
+      const stream = inflateRawSync(Buffer.concat(frames.flatMap((f) => [f.payload, TRAILER])), { finishFlush: constants.Z_SYNC_FLUSH });
+      assert.equal(stream.toString(), 'abbbbend');
+    });
+  }
+
+  test('RFC 7692 §7.2.3.6: sendStream of an empty source under context takeover sends a decodable empty message', async (t) => {
+    const h = serverSession(t, 'permessage-deflate', { threshold: 0, ...TAKEOVER });
+    h.session.sendText('first');
+    const frames = await framesOut(h, 1);
+    h.session.reserveStream(() => {});
+    await new Promise<void>((resolve, reject) => h.session.sendCompressedFragment(Buffer.alloc(0), true, true, true, (e) => (e === null ? resolve() : reject(e))));
+    h.session.sendText('after');
+    frames.push(...(await framesOut(h, 2)));
+    assert.deepEqual(frames.map((f) => [f.opcode, f.rsv1]), [
+      [OP.TEXT, true],
+      [OP.BINARY, true],
+      [OP.TEXT, true],
+    ]);
+    assert.ok(frames[1]!.payload.length > 0, 'not an empty payload');
+    const stream = inflateRawSync(Buffer.concat(frames.flatMap((f) => [f.payload, TRAILER])), { finishFlush: constants.Z_SYNC_FLUSH });
+    assert.equal(stream.toString(), 'firstafter');
+  });
+
+  test('RFC 7692 §7.1.1.1: a server allowing takeover keeps no context when the client offered server_no_context_takeover', async (t) => {
+    const h = serverSession(t, 'permessage-deflate; server_no_context_takeover', TAKEOVER);
+    const message = noisyBytes(2048, 11);
+    h.session.sendBytes(message, true);
+    h.session.sendBytes(message, true);
+    const [a, b] = await framesOut(h, 2);
+    assert.equal(b!.payload.length, a!.payload.length);
+    assert.ok(inflateMessage(b!.payload).equals(message));
+  });
+
+  test('RFC 7692 §7.1.1.2: a client that offered client_no_context_takeover keeps no context even if the response omits it', async (t) => {
+    const extension = clientPerMessageDeflate({ clientNoContextTakeover: true }).accept(parseExtensionHeader('permessage-deflate')[0]!);
+    t.after(() => extension.dispose());
+    const h = new SessionHarness('client');
+    h.session.setExtension(extension);
+    const message = noisyBytes(2048, 12);
+    h.session.sendBytes(message, true);
+    h.session.sendBytes(message, true);
+    const [a, b] = await framesOut(h, 2);
+    assert.equal(b!.payload.length, a!.payload.length);
+    assert.ok(inflateMessage(b!.payload).equals(message));
+  });
+
   test('RFC 7692 §7.2.1: window bits 8 agreed → messages are sent uncompressed (zlib has no 256-byte raw window)', async (t) => {
     const h = serverSession(t, 'permessage-deflate; server_max_window_bits=8');
     h.session.sendText(jsonText(4096));
@@ -857,6 +918,18 @@ describe('maxPayload counts inflated bytes (decision; RFC 6455 §10.4)', () => {
     h.feed(clientFrame({ opcode: OP.CONTINUATION, fin: false, payload: payload.subarray(third, 2 * third) }));
     h.feed(clientFrame({ opcode: OP.CONTINUATION, fin: true, payload: payload.subarray(2 * third) }));
     await expectFailure(h, 1009, ErrorCode.MESSAGE_TOO_BIG);
+  });
+
+  test('decision: an incompressible message of exactly maxPayload bytes is delivered, though its compressed form is a few bytes longer', async (t) => {
+    const h = serverSession(t, 'permessage-deflate', {}, { maxPayload: 10_000 });
+    const data = noisyBytes(10_000, 13);
+    for (let i = 0; i < data.length; i++) data[i] = (data[i]! * 131 + i * 7) & 0xff;
+    const payload = deflateMessage(data);
+    assert.ok(payload.length > 10_000, `compressed ${payload.length} bytes (stored blocks)`);
+    h.feed(clientFrame({ opcode: OP.BINARY, rsv1: true, payload }));
+    await settle(h, 1);
+    assert.deepEqual(h.errors, [], 'maxPayload counts inflated bytes; this message inflates to exactly maxPayload');
+    assert.ok(h.messages[0]!.data.equals(data));
   });
 
   test('decision: with context takeover, maxPayload still bounds each inflated message → 1009', async (t) => {
