@@ -66,6 +66,8 @@ export const DEFAULT_ZLIB_CONCURRENCY = 10;
 
 /** The 4 bytes a sync flush ends with, removed when sending and put back when receiving (RFC 7692 §7.2.1-7.2.2). */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** An empty message, compressed (RFC 7692 §7.2.3.6): the header byte of an empty stored block. */
+const EMPTY_BLOCK = Buffer.from([0x00]);
 const WINDOW_BITS = /^(8|9|1[0-5])$/;
 
 /**
@@ -323,6 +325,9 @@ export class PerMessageDeflate implements MessageExtension {
         if (fin && output.length >= 4 && output.subarray(output.length - 4).equals(TRAILER)) {
           output = output.subarray(0, output.length - 4);
         }
+        // zlib emits nothing for a flush without new input; the message must still carry the
+        // empty stored block's first byte (§7.2.3.6), or the peer's inflate sees a broken block.
+        if (fin && output.length === 0) output = EMPTY_BLOCK;
         callback(null, output);
       };
       deflate.on('data', onData);

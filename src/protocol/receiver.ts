@@ -333,8 +333,12 @@ export class FrameReceiver {
     }
 
     if (opcode < 0x8) {
-      // Refuse from the header, before buffering anything (close 1009).
-      if (this.messageWireLength + length > this.limits.maxPayload) {
+      // Refuse from the header, before buffering anything (close 1009). maxPayload counts
+      // decoded bytes; compressed data may be a little longer than what it inflates to
+      // (stored blocks: 5 bytes per 64 KiB), so its wire bound allows deflate's worst case.
+      const maxPayload = this.limits.maxPayload;
+      const wireLimit = this.bits & BIT_COMPRESSED ? maxPayload + Math.ceil(maxPayload / 1024) + 1024 : maxPayload;
+      if (this.messageWireLength + length > wireLimit) {
         return this.fail(ErrorCode.MESSAGE_TOO_BIG, `message over ${this.limits.maxPayload} bytes`);
       }
       this.messageWireLength += length;
