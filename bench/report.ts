@@ -212,6 +212,19 @@ export function renderMarkdown(input: ReportInput): string {
         `while the server process used ${pct(h.serverCpu)} of CPU 0 (CPU 0 busy ${pct(h.serverCoreBusy)} in all, with the softirq network work)`,
     );
   }
+  let busiest: { cpu: number; where: string } | null = null;
+  for (const w of input.workloads) {
+    for (const s of SERVER_NAMES) {
+      const cpu = w.servers[s]?.loadgenCpu;
+      if (cpu !== undefined && (busiest === null || cpu > busiest.cpu)) busiest = { cpu, where: `${w.name} against ${s}` };
+    }
+  }
+  if (busiest !== null) {
+    out.push(
+      `- busiest loadgen: ${pct(busiest.cpu)} of CPU 1 in ${busiest.where} (median run); where a server's CPU is ~100% ` +
+        'the server, not the loadgen, was the limit',
+    );
+  }
   for (const note of input.serverNotes) out.push(`- ${note}`);
   out.push('');
   out.push('Median of the repetitions, (min–max) when there are several. Ratios compare medians.');
@@ -352,7 +365,7 @@ export function renderSvg(input: ReportInput): string {
           `<rect x="${bx}" y="${by.toFixed(1)}" width="${barW}" height="${(top + plotH - by).toFixed(1)}" fill="${COLORS[b.server]}"><title>${esc(`${g.w.name} ${b.server}: ${b.label} ${g.w.metric.unit}`)}</title></rect>`,
         );
         s.push(
-          `<text x="${bx + barW / 2}" y="${(by - 4).toFixed(1)}" font-size="9.5" text-anchor="middle">${esc(b.label)}</text>`,
+          `<text x="${bx + barW / 2}" y="${(by - 4).toFixed(1)}" font-size="9.5" text-anchor="middle" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(b.label)}</text>`,
         );
       } else {
         s.push(

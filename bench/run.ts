@@ -69,6 +69,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
                      all CPU busy over 0.5 s) (default 30; quick: 0)
   --lock-wait S      wait up to S seconds for another benchmark run on this machine to finish (default 1200)
   --no-headroom      skip the loadgen headroom check
+  --render FILE      write the report and chart again from a run's bench/results/raw/*-summary.json
   --help
 `;
 
@@ -574,6 +575,34 @@ function positive(value: string | undefined, fallback: number, what: string): nu
   return n;
 }
 
+/** The loadgen's CPU while it saturates the fastest server: the calmest thin echo-small-pipelined run. */
+function headroomFrom(records: readonly RunRecord[]): Headroom | null {
+  const runs = records.filter((r) => r.workload === 'echo-small-pipelined' && r.server === 'thin' && r.ok);
+  if (runs.length === 0) return null;
+  const best = [...runs].sort((a, b) => (disturbance(a) ?? 0) - (disturbance(b) ?? 0))[0]!;
+  return {
+    ...(best.serverCoreBusy !== undefined ? { serverCoreBusy: best.serverCoreBusy } : {}),
+    ...(best.loadgenCoreBusy !== undefined ? { loadgenCoreBusy: best.loadgenCoreBusy } : {}),
+    loadgenCpu: best.loadgenCpu ?? Number.NaN,
+    loadgenCpuUser: best.loadgenCpuUser ?? Number.NaN,
+    serverCpu: best.serverCpu ?? Number.NaN,
+    msgsPerS: best.value ?? Number.NaN,
+    source: 'thin echo-small-pipelined',
+  };
+}
+
+/** `--render raw/<stamp>-summary.json`: write the report again from a finished run (no measuring). */
+function renderAgain(file: string): number {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { input: ReportInput & { date: string }; records: RunRecord[] };
+  const input: ReportInput = { ...saved.input, date: new Date(saved.input.date), headroom: headroomFrom(saved.records) ?? saved.input.headroom };
+  const dir = RESULTS;
+  const names = input.quick ? ['quick'] : [`${input.date.toISOString().slice(0, 10)}-${hostish()}`, 'latest'];
+  for (const name of names) writeFileSync(join(dir, `${name}.md`), renderMarkdown(input));
+  writeFileSync(join(dir, input.quick ? 'quick.svg' : 'latest.svg'), renderSvg(input));
+  process.stdout.write(`bench: rendered ${names.map((n) => `bench/results/${n}.md`).join(', ')} and the chart from ${file}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -591,10 +620,12 @@ async function main(): Promise<number> {
       'quiet-wait': { type: 'string' },
       'lock-wait': { type: 'string' },
       'no-headroom': { type: 'boolean', default: false },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   const workloadNames = WORKLOADS.map((w) => w.name);
+  if (values.render !== undefined) return renderAgain(values.render);
   if (values.help) {
     process.stdout.write(usage(workloadNames));
     return 0;
@@ -710,7 +741,7 @@ async function main(): Promise<number> {
   }
 
   // headroom: the loadgen's CPU while it saturates the fastest server
-  let headroom: Headroom | null = null;
+  let headroom: Headroom | null;
   const thinPipelined = records.filter((r) => r.workload === 'echo-small-pipelined' && r.server === 'thin' && r.ok);
   if (thinPipelined.length === 0 && !values['no-headroom']) {
     const w = WORKLOADS.find((x) => x.name === 'echo-small-pipelined')!;
@@ -718,17 +749,8 @@ async function main(): Promise<number> {
     log(`  headroom check (thin, echo-small-pipelined): ${r.ok ? `${r.value!.toFixed(0)} msg/s` : `FAILED: ${r.error}`}`);
     if (r.ok) thinPipelined.push(r);
   }
-  if (thinPipelined.length > 0) {
-    const best = [...thinPipelined].sort((a, b) => (a.loadgenCpu ?? 0) - (b.loadgenCpu ?? 0))[thinPipelined.length >> 1]!;
-    headroom = {
-      ...(best.serverCoreBusy !== undefined ? { serverCoreBusy: best.serverCoreBusy } : {}),
-      ...(best.loadgenCoreBusy !== undefined ? { loadgenCoreBusy: best.loadgenCoreBusy } : {}),
-      loadgenCpu: best.loadgenCpu ?? Number.NaN,
-      loadgenCpuUser: best.loadgenCpuUser ?? Number.NaN,
-      serverCpu: best.serverCpu ?? Number.NaN,
-      msgsPerS: best.value ?? Number.NaN,
-      source: 'thin echo-small-pipelined',
-    };
+  headroom = headroomFrom(thinPipelined);
+  if (headroom !== null) {
     log(
       `bench: headroom: loadgen ${(headroom.loadgenCpu * 100).toFixed(0)}% of CPU 1 (user ${(headroom.loadgenCpuUser * 100).toFixed(0)}%), ` +
         `server ${(headroom.serverCpu * 100).toFixed(0)}% of CPU 0 (CPU 0 busy ${((headroom.serverCoreBusy ?? Number.NaN) * 100).toFixed(0)}%)`,
