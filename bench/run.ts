@@ -74,6 +74,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
 `;
 
 type ServerMode = 'echo' | 'broadcast';
+type DeflateMode = false | 'defaults' | 'takeover' | 'no-takeover';
 
 interface Settings {
   quick: boolean;
@@ -93,7 +94,8 @@ interface WorkloadDef {
   name: string;
   description: (s: Settings) => string;
   serverMode: ServerMode;
-  deflate: boolean;
+  /** permessage-deflate on the server: off, each library's defaults, or the same context takeover setting for both. */
+  deflate: DeflateMode;
   /** servers that can take part (thin has no permessage-deflate) */
   servers: readonly ServerName[];
   metric: MetricSpec;
@@ -215,11 +217,53 @@ const WORKLOADS: readonly WorkloadDef[] = [
     value: (j) => num(j, 'deliveries_per_s'),
   },
   {
+    name: 'broadcast-burst',
+    description: (s) =>
+      `${s.receivers} receivers + 1 publisher, 32 B text; the server sends every message to every client; the publisher keeps up to 16 messages not yet received by the slowest receiver, so several messages reach the server per event-loop turn; receiver deliveries per second`,
+    serverMode: 'broadcast',
+    deflate: false,
+    servers: SERVER_NAMES,
+    metric: { unit: 'deliveries/s', higherIsBetter: true },
+    kind: 'load',
+    loadgenArgs: (s) => ['--mode', 'broadcast', '--conns', String(s.receivers), '--size', '32', '--text', '--inflight', '16'],
+    value: (j) => num(j, 'deliveries_per_s'),
+  },
+  {
     name: 'deflate-memory',
     description: (s) =>
       `server RSS growth per connection with permessage-deflate negotiated (default server settings, client offers client_max_window_bits) after each of ${s.deflateConns} connections exchanged one compressed 4 KiB text message`,
     serverMode: 'echo',
-    deflate: true,
+    deflate: 'defaults',
+    servers: ['wsforge', 'ws'],
+    metric: { unit: 'KiB/conn', higherIsBetter: false },
+    kind: 'memory',
+    loadgenArgs: (s) => {
+      const m = deflateMessage();
+      return ['--mode', 'idle', '--conns', String(s.deflateConns), '--text', '--rsv1', '--msg-hex', m.hex, '--header', DEFLATE_OFFER];
+    },
+    connections: (s) => s.deflateConns,
+  },
+  {
+    name: 'deflate-memory-takeover',
+    description: (s) =>
+      `server RSS growth per connection with permessage-deflate negotiated (same settings: context takeover in both directions on both servers (ws's default; wsforge with serverNoContextTakeover and clientNoContextTakeover false)) after each of ${s.deflateConns} connections exchanged one compressed 4 KiB text message`,
+    serverMode: 'echo',
+    deflate: 'takeover',
+    servers: ['wsforge', 'ws'],
+    metric: { unit: 'KiB/conn', higherIsBetter: false },
+    kind: 'memory',
+    loadgenArgs: (s) => {
+      const m = deflateMessage();
+      return ['--mode', 'idle', '--conns', String(s.deflateConns), '--text', '--rsv1', '--msg-hex', m.hex, '--header', DEFLATE_OFFER];
+    },
+    connections: (s) => s.deflateConns,
+  },
+  {
+    name: 'deflate-memory-no-takeover',
+    description: (s) =>
+      `server RSS growth per connection with permessage-deflate negotiated (same settings: no context takeover in either direction on both servers (wsforge's default; ws with serverNoContextTakeover and clientNoContextTakeover true)) after each of ${s.deflateConns} connections exchanged one compressed 4 KiB text message`,
+    serverMode: 'echo',
+    deflate: 'no-takeover',
     servers: ['wsforge', 'ws'],
     metric: { unit: 'KiB/conn', higherIsBetter: false },
     kind: 'memory',
@@ -249,9 +293,11 @@ function pinnedCommand(cpu: number, command: string, args: readonly string[]): [
   return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
 }
 
-function startServer(server: ServerName, mode: ServerMode, deflate: boolean): ManagedProcess {
+function startServer(server: ServerName, mode: ServerMode, deflate: DeflateMode): ManagedProcess {
   const nodeArgs = [SERVER_SCRIPTS[server], '--host', HOST, '--port', '0', '--mode', mode];
-  if (deflate) nodeArgs.push('--deflate');
+  if (deflate !== false) nodeArgs.push('--deflate');
+  if (deflate === 'takeover') nodeArgs.push('--takeover');
+  if (deflate === 'no-takeover') nodeArgs.push('--no-takeover');
   const quoted = [process.execPath, ...nodeArgs].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // raise the server's soft open-file limit to the hard limit; exec keeps the PID (taskset and sh exec too),
   // so the PID we hold is node's
@@ -690,9 +736,10 @@ async function main(): Promise<number> {
 
   let selected = parseList(values.workload, workloadNames, 'workload');
   if (selected === undefined) {
-    selected = workloadNames.filter((n) => n !== 'deflate-memory');
+    const deflateWorkloads = workloadNames.filter((n) => n.startsWith('deflate-memory'));
+    selected = workloadNames.filter((n) => !n.startsWith('deflate-memory'));
     if (servers.includes('wsforge')) {
-      if (await probeWsforgeDeflate(ctx)) selected.push('deflate-memory');
+      if (await probeWsforgeDeflate(ctx)) selected.push(...deflateWorkloads);
       else notes.push('deflate-memory not in the default set: wsforge did not negotiate permessage-deflate (run it with --workload deflate-memory)');
     }
   }

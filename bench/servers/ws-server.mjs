@@ -1,7 +1,7 @@
 // `ws` (npm) echo / broadcast server for the benchmark, configured as its users run it in production:
 // native bufferutil and utf-8-validate when they load, permessage-deflate off unless --deflate.
 //
-// usage: node ws-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate]
+// usage: node ws-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate [--no-takeover]]
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
@@ -12,6 +12,9 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     mode: { type: 'string', default: 'echo' },
     deflate: { type: 'boolean', default: false },
+    // with --deflate: ws's default is context takeover both ways; --no-takeover turns it off both ways
+    'no-takeover': { type: 'boolean', default: false },
+    takeover: { type: 'boolean', default: false },
   },
 });
 if (args.mode !== 'echo' && args.mode !== 'broadcast') throw new Error(`unknown --mode ${args.mode}`);
@@ -31,7 +34,11 @@ console.error(`ws-server: ${natives.join(', ')}; permessage-deflate ${args.defla
 const wss = new WebSocketServer({
   host: args.host,
   port: Number(args.port),
-  perMessageDeflate: args.deflate,
+  perMessageDeflate: !args.deflate
+    ? false
+    : args['no-takeover']
+      ? { serverNoContextTakeover: true, clientNoContextTakeover: true }
+      : true,
 });
 
 if (args.mode === 'echo') {

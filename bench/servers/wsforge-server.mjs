@@ -1,7 +1,7 @@
 // wsforge echo / broadcast server for the benchmark, written against the public API (docs/API.md) and the
 // compiled package in dist/ (run `npm run build` first).
 //
-// usage: node wsforge-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate]
+// usage: node wsforge-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate [--takeover]]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -11,6 +11,9 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     mode: { type: 'string', default: 'echo' },
     deflate: { type: 'boolean', default: false },
+    // with --deflate: wsforge's default is no context takeover both ways; --takeover turns it on both ways
+    takeover: { type: 'boolean', default: false },
+    'no-takeover': { type: 'boolean', default: false },
   },
 });
 if (args.mode !== 'echo' && args.mode !== 'broadcast') throw new Error(`unknown --mode ${args.mode}`);
@@ -22,7 +25,11 @@ if (!existsSync(entry)) {
 }
 const { WebSocketServer } = await import(entry.href);
 
-const wss = new WebSocketServer(args.deflate ? { perMessageDeflate: true } : {});
+const wss = new WebSocketServer(
+  !args.deflate
+    ? {}
+    : { perMessageDeflate: args.takeover ? { serverNoContextTakeover: false, clientNoContextTakeover: false } : true },
+);
 const frameOnce = typeof wss.broadcast === 'function';
 console.error(
   `wsforge-server: permessage-deflate ${args.deflate ? 'on' : 'off'}` +
