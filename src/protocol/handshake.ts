@@ -61,8 +61,6 @@ export class HandshakeRejection extends Error {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible characters, SP, HTAB and obs-text; no other control characters (RFC 9110 §5.5).
-const INVALID_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
  * Find the end of an HTTP head in `data`. Returns the index just after the blank line,
@@ -77,57 +75,88 @@ export function findHeadEnd(data: Buffer, maxSize: number, statusForTooLarge = 4
   return -1;
 }
 
-/** Split a head into lines, requiring CRLF line endings (RFC 9112 §2.2: no bare CR). */
-function splitHeadLines(head: string): string[] {
-  const lines = head.split('\r\n');
-  for (const line of lines) {
-    if (line.includes('\r') || line.includes('\n')) throw new HandshakeRejection(400, 'bare CR or LF in the head');
-  }
-  return lines;
-}
+/** RFC 9110 §5.6.2 "tchar", by character code. */
+const IS_TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") IS_TCHAR[c.charCodeAt(0)] = 1;
 
-function parseHeaderLines(lines: string[], from: number): { headers: HeaderMap; headerCounts: Record<string, number> } {
+/**
+ * Parse the header lines of a head (latin1 text) starting at `from`, in one pass: lines end with
+ * CRLF (RFC 9112 §2.2: a bare CR or LF is refused), no obs-fold (§5.2), names are tokens with
+ * the colon right after them (§5.1), values lose their surrounding whitespace and may not hold
+ * control characters (RFC 9110 §5.5). Stops at the empty line.
+ */
+function parseHeaderLines(text: string, from: number): { headers: HeaderMap; headerCounts: Record<string, number> } {
   const headers: HeaderMap = Object.create(null) as HeaderMap;
   const headerCounts: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    // RFC 9112 §5.2: obs-fold is rejected with 400 in requests.
-    if (line[0] === ' ' || line[0] === '\t') throw new HandshakeRejection(400, 'folded header line');
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HandshakeRejection(400, 'malformed header line');
-    const name = line.slice(0, colon);
-    // RFC 9112 §5.1: no whitespace between the field name and the colon; names are tokens.
-    if (!TOKEN_CHAR.test(name)) throw new HandshakeRejection(400, `invalid header name "${name.slice(0, 40)}"`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (INVALID_VALUE_CHAR.test(value)) throw new HandshakeRejection(400, `invalid character in header ${name}`);
-    const key = name.toLowerCase();
+  let position = from;
+  for (;;) {
+    const end = text.indexOf('\r\n', position);
+    if (end === -1) {
+      if (position === text.length) break;
+      throw new HandshakeRejection(400, 'header line without CRLF');
+    }
+    if (end === position) break;
+    const first = text.charCodeAt(position);
+    if (first === 0x20 || first === 0x09) throw new HandshakeRejection(400, 'folded header line');
+    let colon = position;
+    for (; colon < end; colon++) {
+      const code = text.charCodeAt(colon);
+      if (code === 0x3a) break;
+      if (code > 0x7f || IS_TCHAR[code] === 0) {
+        throw new HandshakeRejection(400, code === 0x0d || code === 0x0a ? 'bare CR or LF in the head' : 'invalid header name');
+      }
+    }
+    if (colon === position || colon === end) throw new HandshakeRejection(400, 'malformed header line');
+    let valueStart = colon + 1;
+    let valueEnd = end;
+    while (valueStart < valueEnd && (text.charCodeAt(valueStart) === 0x20 || text.charCodeAt(valueStart) === 0x09)) valueStart++;
+    while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 0x20 || text.charCodeAt(valueEnd - 1) === 0x09)) valueEnd--;
+    for (let k = valueStart; k < valueEnd; k++) {
+      const code = text.charCodeAt(k);
+      if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
+        throw new HandshakeRejection(400, code === 0x0d || code === 0x0a ? 'bare CR or LF in the head' : 'invalid character in a header value');
+      }
+    }
+    const key = text.slice(position, colon).toLowerCase();
+    const value = text.slice(valueStart, valueEnd);
     const previous = headers[key];
-    headers[key] = previous === undefined ? value : `${previous}, ${value}`;
-    headerCounts[key] = (headerCounts[key] ?? 0) + 1;
+    if (previous === undefined) {
+      headers[key] = value;
+      headerCounts[key] = 1;
+    } else {
+      headers[key] = `${previous}, ${value}`;
+      headerCounts[key]! += 1;
+    }
+    position = end + 2;
   }
   return { headers, headerCounts };
 }
 
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
+
 /** Parse an HTTP/1.x request head (the bytes up to and including the blank line). */
 export function parseRequestHead(head: Buffer): HttpRequestHead {
-  const lines = splitHeadLines(head.toString('latin1'));
-  const requestLine = lines[0]!;
-  const match = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(requestLine);
-  if (match === null) throw new HandshakeRejection(400, 'malformed request line');
-  return { method: match[1]!, target: match[2]!, httpVersion: `${match[3]}.${match[4]}`, ...parseHeaderLines(lines, 1) };
+  const text = head.toString('latin1');
+  const lineEnd = text.indexOf('\r\n');
+  const match = REQUEST_LINE.exec(lineEnd === -1 ? text : text.slice(0, lineEnd));
+  if (match === null) {
+    const line = lineEnd === -1 ? text : text.slice(0, lineEnd);
+    throw new HandshakeRejection(400, /[\r\n]/.test(line) ? 'bare CR or LF in the head' : 'malformed request line');
+  }
+  return {
+    method: match[1]!,
+    target: match[2]!,
+    httpVersion: `${match[3]}.${match[4]}`,
+    ...parseHeaderLines(text, lineEnd === -1 ? text.length : lineEnd + 2),
+  };
 }
 
 /** Parse an HTTP/1.x response head. Throws a WebSocketError naming what was wrong. */
 export function parseResponseHead(head: Buffer): HttpResponseHead {
   const text = head.toString('latin1');
-  let lines: string[];
-  try {
-    lines = splitHeadLines(text);
-  } catch {
-    throw invalidResponse('the response head has bare CR or LF line endings', text);
-  }
-  const statusLine = lines[0]!;
+  const lineEnd = text.indexOf('\r\n');
+  const statusLine = lineEnd === -1 ? text : text.slice(0, lineEnd);
+  if (/[\r\n]/.test(statusLine)) throw invalidResponse('the response head has bare CR or LF line endings', text);
   const match = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/.exec(statusLine);
   if (match === null) throw invalidResponse(`malformed status line "${statusLine.slice(0, 80)}"`, text);
   try {
@@ -135,7 +164,7 @@ export function parseResponseHead(head: Buffer): HttpResponseHead {
       httpVersion: `${match[1]}.${match[2]}`,
       status: Number(match[3]),
       statusText: match[4] ?? '',
-      ...parseHeaderLines(lines, 1),
+      ...parseHeaderLines(text, lineEnd === -1 ? text.length : lineEnd + 2),
     };
   } catch (error) {
     throw invalidResponse((error as Error).message, text);
@@ -151,6 +180,8 @@ function invalidResponse(why: string, text: string): WebSocketError {
 /** Whether a comma-separated header value contains `token` (case-insensitive, RFC 9110 §5.6.1). */
 export function headerHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
+  // The usual case first: the header is just the token.
+  if (value.length === token.length && value.toLowerCase() === token) return true;
   for (const element of value.split(',')) {
     if (element.trim().toLowerCase() === token) return true;
   }
