@@ -295,18 +295,11 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
   }
 
   /**
-   * Start, continue or finish a message sent in fragments (RFC 6455 §5.4). Other messages
-   * sent meanwhile wait until the last fragment (`fin`). Fragments are never compressed.
+   * Start, continue or finish a message sent in fragments (RFC 6455 §5.4), uncompressed (see
+   * sendCompressedFragment). Other messages sent meanwhile wait until the last fragment (`fin`).
    */
   sendFragment(data: Buffer, isBinary: boolean, first: boolean, fin: boolean): void {
-    this.assertCanSend();
-    if (first && !(this.bits & SESSION_STREAM_RESERVED)) {
-      if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
-      this.setBit(SESSION_STREAMING, true);
-    } else if (!this.streaming) {
-      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
-    }
-    this.setBit(SESSION_STREAM_RESERVED, false);
+    this.claimFragment(first);
     this.writeFrame(first ? (isBinary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin, false, data);
     if (fin) {
       this.setBit(SESSION_STREAMING, false);
@@ -335,6 +328,18 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     if (wasEmpty) this.handler.onOutput();
   }
 
+  /** Check that a fragment may go now: the first starts the stream (or uses the reserved one), others continue it. */
+  private claimFragment(first: boolean): void {
+    this.assertCanSend();
+    if (first && !(this.bits & SESSION_STREAM_RESERVED)) {
+      if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+      this.setBit(SESSION_STREAMING, true);
+    } else if (!this.streaming) {
+      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
+    }
+    this.setBit(SESSION_STREAM_RESERVED, false);
+  }
+
   /** Whether fragments of a message can be compressed on this connection. */
   get canCompressFragments(): boolean {
     const extension = this.extension;
@@ -352,14 +357,7 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     fin: boolean,
     callback: (error: WebSocketError | null) => void,
   ): void {
-    this.assertCanSend();
-    if (first && !(this.bits & SESSION_STREAM_RESERVED)) {
-      if (this.streaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
-      this.setBit(SESSION_STREAMING, true);
-    } else if (!this.streaming) {
-      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');
-    }
-    this.setBit(SESSION_STREAM_RESERVED, false);
+    this.claimFragment(first);
     this.extension!.encodeFragment!(data, first, fin, (error, output) => {
       // Closed meanwhile: a data frame may no longer be sent (§5.5.1).
       if (this.closeSent || this.readyState === ReadyState.CLOSED) {
