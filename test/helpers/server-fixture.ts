@@ -2,8 +2,10 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type ServerOptions } from '../../src/node/server.js';
+import type { TestContext } from 'node:test';
 import type { WebSocket } from '../../src/node/websocket.js';
-import { withTimeout } from './timing.js';
+import { openRaw, type RawPeer } from './raw-peer.js';
+import { nextEvent, withTimeout } from './timing.js';
 
 export type ServerMode = 'listen' | 'attach' | 'handleUpgrade';
 export const SERVER_MODES: readonly ServerMode[] = ['listen', 'attach', 'handleUpgrade'];
@@ -77,4 +79,30 @@ export function echo(wss: WebSocketServer): void {
       if (ws.readyState === 1) ws.send(data, { binary: isBinary });
     });
   });
+}
+
+/** A wsforge server and one raw client connected to it, both cleaned up after the test. */
+export interface ConnectedPair {
+  server: RunningServer;
+  peer: RawPeer;
+  /** The server side of the connection. */
+  ws: WebSocket;
+  /** The server connection's 'close' event (code, reason). */
+  closed: Promise<[number, string]>;
+}
+
+export async function connectedPair(
+  t: TestContext,
+  options: ServerOptions = {},
+  closeWithinMs = 10_000,
+): Promise<ConnectedPair> {
+  const server = await startServer(options);
+  t.after(() => server.stop());
+  const connection = nextEvent<[WebSocket]>(server.wss, 'connection', 2000);
+  const { peer } = await openRaw(server.port);
+  t.after(() => peer.destroy());
+  const [ws] = await connection;
+  const closed = nextEvent<[number, string]>(ws, 'close', closeWithinMs);
+  closed.catch(() => {});
+  return { server, peer, ws, closed };
 }

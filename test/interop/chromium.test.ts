@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { WebSocket } from '../../src/index.js';
-import { echo, startWsforgeServer } from './connection-recorders.js';
+import { echo, echoOrStream, startWsforgeServer } from './connection-recorders.js';
 import {
   demoHex,
   launchChromium,
@@ -75,15 +75,7 @@ describe('Chromium <-> wsforge', () => {
     const { text: streamed, chunks } = streamedTextChunks();
     const server = await startWsforgeServer(
       { observeFrames: true },
-      (ws: WebSocket) => {
-        ws.on('message', (data, isBinary) => {
-          if (!isBinary && data === 'stream-text') {
-            ws.sendStream(chunks, { binary: false }).catch(() => {});
-            return;
-          }
-          echo(ws, data, isBinary);
-        });
-      },
+      echoOrStream(chunks),
       { http: true },
     );
     t.after(() => server.close());

@@ -194,6 +194,21 @@ export async function startWsforgeServer(
 }
 
 /** Echo a message back with its type, unless the connection is already closing. */
+/**
+ * A connection handler for the browser scenarios: echo every message, but answer the text
+ * "stream-text" with `chunks` sent as one fragmented text message (sendStream).
+ */
+export function echoOrStream(chunks: readonly Buffer[]): (ws: WebSocket) => void {
+  return (ws) =>
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary && data === 'stream-text') {
+        ws.sendStream(chunks, { binary: false }).catch(() => {});
+        return;
+      }
+      echo(ws, data, isBinary);
+    });
+}
+
 export function echo(ws: WebSocket, data: string | Buffer, isBinary: boolean): void {
   if (ws.readyState !== ReadyState.OPEN) return;
   ws.send(data, { binary: isBinary });

@@ -21,6 +21,7 @@ import {
 } from './chromium-peer.js';
 import {
   echo,
+  echoOrStream,
   openWsClient,
   startWsforgeServer,
   startWsServer,
@@ -370,13 +371,7 @@ describe('permessage-deflate: Chromium', () => {
       { perMessageDeflate: TAKEOVER, observeFrames: true },
       (ws: WebSocket) => {
         extensionsAtOpen.push(ws.extensions);
-        ws.on('message', (data, isBinary) => {
-          if (!isBinary && data === 'stream-text') {
-            ws.sendStream(chunks, { binary: false }).catch(() => {});
-            return;
-          }
-          echo(ws, data, isBinary);
-        });
+        echoOrStream(chunks)(ws);
       },
       { http: true },
     );

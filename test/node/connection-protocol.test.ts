@@ -7,34 +7,18 @@ import { describe, test, type TestContext } from 'node:test';
 import { connect } from '../../src/node/client.js';
 import type { WebSocket } from '../../src/node/websocket.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
+import type { ServerOptions } from '../../src/node/server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { startServer, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
 import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { clientFrame, closePayload, OP, readClose, serverFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
 
-interface Pair {
-  server: RunningServer;
-  peer: RawPeer;
-  ws: WebSocket;
-  /** The server connection's 'close' event (code, reason). */
-  closed: Promise<[number, string]>;
-}
 
 /** A wsforge server and one raw client connected to it. */
-async function pair(t: TestContext, options: Parameters<typeof startServer>[0] = {}): Promise<Pair> {
-  const server = await startServer(options);
-  t.after(() => server.stop());
-  const connection = nextEvent<[WebSocket]>(server.wss, 'connection', 2000);
-  const { peer } = await openRaw(server.port);
-  t.after(() => peer.destroy());
-  const [ws] = await connection;
-  const closed = nextEvent<[number, string]>(ws, 'close', 5000);
-  closed.catch(() => {});
-  return { server, peer, ws, closed };
-}
+const pair = (t: TestContext, options: ServerOptions = {}): Promise<ConnectedPair> => connectedPair(t, options, 5000);
 
 describe('failing the connection over TCP (RFC 6455 §7.1.7)', () => {
   const cases: Array<[string, Buffer[], number]> = [

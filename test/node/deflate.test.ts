@@ -8,14 +8,16 @@
  * Compressed bytes are produced and checked with node:zlib, never with the library's code.
  */
 import assert from 'node:assert/strict';
-import { constants, createDeflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import { after, beforeEach, describe, test, type TestContext } from 'node:test';
 import { connect, type ConnectOptions } from '../../src/node/client.js';
 import type { WebSocket } from '../../src/node/websocket.js';
 import { pooledContextCount, type PerMessageDeflateOptions } from '../../src/protocol/deflate.js';
 import { ErrorCode, WebSocketError } from '../../src/protocol/errors.js';
-import { parseExtensionHeader } from '../../src/protocol/extensions.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
+import {
+  deflateMessage, hex, inflateMessage, jsonText, noisyBytes, paramSet, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
+} from '../helpers/deflate-codec.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { exchange, headerValue, type HttpHead, openRaw, type RawPeer, upgradeRequest } from '../helpers/raw-peer.js';
 import { echo, SERVER_MODES, startServer, type RunningServer, type ServerMode } from '../helpers/server-fixture.js';
@@ -26,93 +28,8 @@ guardProcess();
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const DEFAULT_RESPONSE = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
-const TAKEOVER: PerMessageDeflateOptions = { serverNoContextTakeover: false, clientNoContextTakeover: false };
 
-/** RFC 7692 §7.2.2: append 00 00 ff ff and inflate; `dictionary` = the sender's taken-over window. */
-function inflateMessage(payload: Buffer, windowBits = 15, dictionary?: Buffer): Buffer {
-  return inflateRawSync(Buffer.concat([payload, TRAILER]), {
-    finishFlush: constants.Z_SYNC_FLUSH,
-    windowBits,
-    // Small output pieces make zlib check every distance against the window (see test/protocol/deflate.test.ts).
-    ...(windowBits < 15 ? { chunkSize: 64 } : {}),
-    ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}),
-  });
-}
-
-/** One message compressed on its own, tail removed (RFC 7692 §7.2.1). */
-function deflateMessage(data: Buffer | string, windowBits = 15): Buffer {
-  const out = deflateRawSync(typeof data === 'string' ? Buffer.from(data) : data, { finishFlush: constants.Z_SYNC_FLUSH, windowBits });
-  return out.subarray(0, out.length - 4);
-}
-
-/** A peer compressing with context takeover: one zlib stream, a sync flush after each message. */
-class TakeoverDeflater {
-  private readonly deflate: DeflateRaw;
-  constructor(windowBits = 15) {
-    this.deflate = createDeflateRaw({ windowBits });
-  }
-  message(data: Buffer | string): Promise<Buffer> {
-    const deflate = this.deflate;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const onData = (chunk: Buffer) => chunks.push(chunk);
-      deflate.on('data', onData);
-      deflate.once('error', reject);
-      deflate.write(typeof data === 'string' ? Buffer.from(data) : data);
-      deflate.flush(constants.Z_SYNC_FLUSH, () => {
-        deflate.off('data', onData);
-        deflate.off('error', reject);
-        const out = Buffer.concat(chunks);
-        resolve(out.subarray(0, out.length - 4));
-      });
-    });
-  }
-  close(): void {
-    this.deflate.close();
-  }
-}
-
-/** A receiver of the peer's compressed messages that keeps the window when the peer takes over its context. */
-class WindowedInflater {
-  private window = Buffer.alloc(0);
-  constructor(
-    private readonly takeover: boolean,
-    private readonly windowBits = 15,
-  ) {}
-  message(payload: Buffer): Buffer {
-    const out = inflateMessage(payload, this.windowBits, this.takeover ? this.window : undefined);
-    if (this.takeover) {
-      const joined = Buffer.concat([this.window, out]);
-      this.window = joined.subarray(Math.max(0, joined.length - (1 << this.windowBits)));
-    }
-    return out;
-  }
-}
-
-function noisyBytes(n: number, seed: number): Buffer {
-  const random = seededRandom(seed);
-  const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) out[i] = 0x30 + Math.floor(random() * 64);
-  return out;
-}
-
-function jsonText(n: number): string {
-  let text = '[';
-  for (let i = 0; text.length < n; i++) text += `{"id":${i},"name":"user-${i % 17}","active":${i % 3 === 0}},`;
-  return text.slice(0, n);
-}
-
-/** Parameters of one extension element, order-insensitive, for exact comparisons of headers. */
-function paramSet(value: string | undefined | null): string[] | null {
-  if (value === undefined || value === null) return null;
-  const elements = parseExtensionHeader(value);
-  assert.equal(elements.length, 1, `exactly one extension element expected in "${value}"`);
-  const [element] = elements;
-  return [element!.name, ...element!.params.map(([n, v]) => (v === true ? n : `${n}=${v}`)).sort()];
-}
 
 /** The response's Sec-WebSocket-Extensions: one header line at most, compared as a parameter set. */
 function assertExtensionsHeader(head: HttpHead, expected: string | null, what = ''): void {

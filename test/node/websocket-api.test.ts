@@ -9,32 +9,18 @@ import { describe, test, type TestContext } from 'node:test';
 import { connect } from '../../src/node/client.js';
 import type { WebSocket } from '../../src/node/websocket.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
+import type { ServerOptions } from '../../src/node/server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { echo, startServer, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, echo, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
 import { delay, nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
 import { clientFrame, OP, readClose, type WireFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
 
-interface Pair {
-  server: RunningServer;
-  peer: RawPeer;
-  ws: WebSocket;
-  closed: Promise<[number, string]>;
-}
 
-async function pair(t: TestContext, options: Parameters<typeof startServer>[0] = {}): Promise<Pair> {
-  const server = await startServer(options);
-  t.after(() => server.stop());
-  const connection = nextEvent<[WebSocket]>(server.wss, 'connection', 2000);
-  const { peer } = await openRaw(server.port);
-  t.after(() => peer.destroy());
-  const [ws] = await connection;
-  const closed = nextEvent<[number, string]>(ws, 'close', 10_000);
-  closed.catch(() => {});
-  return { server, peer, ws, closed };
-}
+/** A wsforge server and one raw client connected to it. */
+const pair = (t: TestContext, options: ServerOptions = {}): Promise<ConnectedPair> => connectedPair(t, options);
 
 async function frames(peer: RawPeer, count: number, ms = 2000): Promise<WireFrame[]> {
   const result: WireFrame[] = [];

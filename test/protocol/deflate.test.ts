@@ -8,7 +8,7 @@
  * Compressed bytes are checked with node:zlib here, never with the library's own decoder.
  */
 import assert from 'node:assert/strict';
-import { constants, createDeflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw } from 'node:zlib';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, beforeEach, describe, test, type TestContext } from 'node:test';
 import {
   clientPerMessageDeflate,
@@ -20,82 +20,17 @@ import {
 } from '../../src/protocol/deflate.js';
 import { ErrorCode, WebSocketError } from '../../src/protocol/errors.js';
 import { formatExtension, parseExtensionHeader, type MessageExtension } from '../../src/protocol/extensions.js';
+import {
+  deflateMessage, hex, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER,
+} from '../helpers/deflate-codec.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
 import { waitUntil } from '../helpers/timing.js';
-import { clientFrame, OP, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { clientFrame, OP, readClose, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
-
-/**
- * RFC 7692 §7.2.2: append 00 00 ff ff and inflate (with `dictionary` = the peer's taken-over window).
- * With windowBits below 15 the output goes in 64-byte pieces: zlib only checks distances against
- * its window across output buffers, so small ones make "invalid distance too far back" catch a
- * sender that used a larger window than agreed.
- */
-function inflateMessage(payload: Buffer, windowBits = 15, dictionary?: Buffer): Buffer {
-  return inflateRawSync(Buffer.concat([payload, TRAILER]), {
-    finishFlush: constants.Z_SYNC_FLUSH,
-    windowBits,
-    ...(windowBits < 15 ? { chunkSize: 64 } : {}),
-    ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}),
-  });
-}
-
-/** One message compressed on its own (no context takeover), tail removed (RFC 7692 §7.2.1). */
-function deflateMessage(data: Buffer | string, windowBits = 15): Buffer {
-  const out = deflateRawSync(typeof data === 'string' ? Buffer.from(data) : data, { finishFlush: constants.Z_SYNC_FLUSH, windowBits });
-  assert.ok(out.subarray(-4).equals(TRAILER), 'zlib ends a sync flush with 00 00 ff ff');
-  return out.subarray(0, out.length - 4);
-}
-
-/** A peer compressing with context takeover: one zlib stream, a sync flush after each message. */
-class TakeoverDeflater {
-  private readonly deflate: DeflateRaw;
-  constructor(windowBits = 15) {
-    this.deflate = createDeflateRaw({ windowBits });
-  }
-  message(data: Buffer | string): Promise<Buffer> {
-    const deflate = this.deflate;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const onData = (chunk: Buffer) => chunks.push(chunk);
-      deflate.on('data', onData);
-      deflate.once('error', reject);
-      deflate.write(typeof data === 'string' ? Buffer.from(data) : data);
-      deflate.flush(constants.Z_SYNC_FLUSH, () => {
-        deflate.off('data', onData);
-        deflate.off('error', reject);
-        const out = Buffer.concat(chunks);
-        assert.ok(out.subarray(-4).equals(TRAILER));
-        resolve(out.subarray(0, out.length - 4));
-      });
-    });
-  }
-  close(): void {
-    this.deflate.close();
-  }
-}
-
-/** Less compressible bytes (a seeded generator over 64 symbols), reproducible. */
-function noisyBytes(n: number, seed: number): Buffer {
-  const random = seededRandom(seed);
-  const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) out[i] = 0x30 + Math.floor(random() * 64);
-  return out;
-}
-
-/** JSON-like text: compresses well. */
-function jsonText(n: number): string {
-  let text = '[';
-  for (let i = 0; text.length < n; i++) text += `{"id":${i},"name":"user-${i % 17}","active":${i % 3 === 0}},`;
-  return text.slice(0, n);
-}
 
 /** The response a server factory gives to an offer header, as a header value (null = declined). */
 function respond(options: PerMessageDeflateOptions, offer: string): string | null {
@@ -142,7 +77,6 @@ function serverSession(t: TestContext, offer: string, options: PerMessageDeflate
   return h;
 }
 
-const TAKEOVER: PerMessageDeflateOptions = { serverNoContextTakeover: false, clientNoContextTakeover: false };
 
 /** Wait until `n` messages arrived or the connection failed. */
 async function settle(h: SessionHarness, n: number, what = `${n} message(s)`): Promise<void> {
