@@ -440,8 +440,21 @@ export class PerMessageDeflate implements MessageExtension {
     const key = poolKey(this.sendSettings);
     let list = deflatePool.get(key);
     if (list === undefined) deflatePool.set(key, (list = []));
-    if (list.length < poolLimit()) list.push(deflate);
-    else deflate.close();
+    if (list.length >= poolLimit()) {
+      deflate.close();
+      return;
+    }
+    // The bound is on all idle contexts, whatever their settings: when the pool is full, a
+    // context of another setting makes room, so the settings in use now stay pooled.
+    if (pooledContextCount().deflate >= poolLimit()) {
+      for (const [otherKey, other] of deflatePool) {
+        if (otherKey !== key && other.length > 0) {
+          other.pop()!.close();
+          break;
+        }
+      }
+    }
+    list.push(deflate);
   }
 }
 

@@ -595,6 +595,30 @@ describe('limits and shared zlib contexts (decisions)', () => {
     assert.ok(pooled.inflate <= 10, `inflate contexts pooled: ${pooled.inflate}`);
     assert.ok(pooled.deflate <= 10, `deflate contexts pooled: ${pooled.deflate}`);
   });
+
+  test('decision: the bound of 10 idle deflate contexts holds across settings (two servers, zlib levels 1 and 9, 20 connections each)', async (t) => {
+    for (const level of [1, 9]) {
+      const server = await deflateServer(t, { level });
+      echo(server.wss);
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const { peer } = await rawClient(t, server, 'permessage-deflate');
+          const message = `${jsonText(4000)}-${level}-${i}`;
+          sendMasked(peer, { opcode: OP.TEXT, rsv1: true, payload: deflateMessage(message) });
+          const frame = await nextData(peer, 5000);
+          assert.ok(frame.rsv1, 'the echo is compressed');
+          assert.equal(inflateMessage(frame.payload).toString(), message);
+          peer.sendClose(1000);
+          await peer.closeFrame(3000);
+          peer.destroy();
+        }),
+      );
+      await waitUntil(() => server.wss.clients.size === 0, 3000, 'all connections gone');
+      const pooled = pooledContextCount();
+      assert.ok(pooled.deflate >= 1, `level ${level}: contexts of the setting in use are pooled (${pooled.deflate})`);
+      assert.ok(pooled.deflate <= 10, `level ${level}: deflate contexts pooled in all: ${pooled.deflate}`);
+    }
+  });
 });
 
 // Last: a BFINAL message can leave a broken context in the process-wide pool (DEFLATE-FINDINGS D1);
