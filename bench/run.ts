@@ -96,6 +96,8 @@ interface WorkloadDef {
   serverMode: ServerMode;
   /** permessage-deflate on the server: off, each library's defaults, or the same context takeover setting for both. */
   deflate: DeflateMode;
+  /** extra command-line flags for a server in this workload */
+  serverFlags?: Partial<Record<ServerName, readonly string[]>>;
   /** servers that can take part (thin has no permessage-deflate) */
   servers: readonly ServerName[];
   metric: MetricSpec;
@@ -205,6 +207,19 @@ const WORKLOADS: readonly WorkloadDef[] = [
     connections: (s) => s.idleConns,
   },
   {
+    name: 'idle-memory-listeners',
+    description: (s) =>
+      `idle-memory with the wsforge server written with per-connection listeners (ws.on('message'), ws.on('error') in a 'connection' listener, as ws users write it) instead of server-wide handlers; ${s.idleConns} connections`,
+    serverMode: 'echo',
+    deflate: false,
+    serverFlags: { wsforge: ['--listeners'] },
+    servers: ['wsforge', 'ws'],
+    metric: { unit: 'KiB/conn', higherIsBetter: false },
+    kind: 'memory',
+    loadgenArgs: (s) => ['--mode', 'idle', '--conns', String(s.idleConns)],
+    connections: (s) => s.idleConns,
+  },
+  {
     name: 'broadcast',
     description: (s) =>
       `${s.receivers} receivers + 1 publisher, 32 B text; the server sends every message to every client; the publisher keeps at most ${s.broadcastInflight} message(s) not yet received by the slowest receiver; receiver deliveries per second`,
@@ -293,8 +308,8 @@ function pinnedCommand(cpu: number, command: string, args: readonly string[]): [
   return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
 }
 
-function startServer(server: ServerName, mode: ServerMode, deflate: DeflateMode): ManagedProcess {
-  const nodeArgs = [SERVER_SCRIPTS[server], '--host', HOST, '--port', '0', '--mode', mode];
+function startServer(server: ServerName, mode: ServerMode, deflate: DeflateMode, flags: readonly string[] = []): ManagedProcess {
+  const nodeArgs = [SERVER_SCRIPTS[server], '--host', HOST, '--port', '0', '--mode', mode, ...flags];
   if (deflate !== false) nodeArgs.push('--deflate');
   if (deflate === 'takeover') nodeArgs.push('--takeover');
   if (deflate === 'no-takeover') nodeArgs.push('--no-takeover');
@@ -454,7 +469,7 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
   let server: ManagedProcess | undefined;
   let loadgen: ManagedProcess | undefined;
   try {
-    server = startServer(serverName, w.serverMode, w.deflate);
+    server = startServer(serverName, w.serverMode, w.deflate, w.serverFlags?.[serverName]);
     const port = await waitListening(server);
     const srv = server;
     const fullArgs = ['--host', HOST, '--port', String(port), ...lgArgs];

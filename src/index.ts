@@ -7,6 +7,7 @@ export {
   DEFAULT_MAX_BUFFERED_AMOUNT,
   ReadyState,
   WebSocket,
+  type ConnectionHandlers,
   type ConnectionOptions,
   type SendData,
   type SendOptions,
@@ -20,6 +21,7 @@ export {
   type HandshakeReject,
   type HandshakeRequest,
   type ListenOptions,
+  type ServerHandlers,
   type ServerOptions,
   type WebSocketServerEvents,
 } from './node/server.js';

@@ -1,7 +1,7 @@
 // wsforge echo / broadcast server for the benchmark, written against the public API (docs/API.md) and the
 // compiled package in dist/ (run `npm run build` first).
 //
-// usage: node wsforge-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate [--takeover]]
+// usage: node wsforge-server.mjs [--host 127.0.0.1] [--port 0] [--mode echo|broadcast] [--deflate [--takeover]] [--listeners]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -14,6 +14,8 @@ const { values: args } = parseArgs({
     // with --deflate: wsforge's default is no context takeover both ways; --takeover turns it on both ways
     takeover: { type: 'boolean', default: false },
     'no-takeover': { type: 'boolean', default: false },
+    // per-connection listeners (as ws users write it) instead of server-wide handlers
+    listeners: { type: 'boolean', default: false },
   },
 });
 if (args.mode !== 'echo' && args.mode !== 'broadcast') throw new Error(`unknown --mode ${args.mode}`);
@@ -25,30 +27,30 @@ if (!existsSync(entry)) {
 }
 const { WebSocketServer } = await import(entry.href);
 
-const wss = new WebSocketServer(
-  !args.deflate
-    ? {}
-    : { perMessageDeflate: args.takeover ? { serverNoContextTakeover: false, clientNoContextTakeover: false } : true },
-);
+// Written the way the README recommends for servers: server-wide `handlers` (no closure and no
+// listener table per connection); --listeners writes it with per-connection listeners instead.
+// Text arrives as a string, binary as a Buffer, so send() keeps the type.
+function onMessage(ws, data) {
+  if (args.mode === 'echo') ws.send(data);
+  else if (frameOnce) wss.broadcast(data);
+  else for (const client of wss.clients) client.send(data);
+}
+const wss = new WebSocketServer({
+  ...(args.listeners ? {} : { handlers: { message: onMessage } }),
+  ...(args.deflate
+    ? { perMessageDeflate: args.takeover ? { serverNoContextTakeover: false, clientNoContextTakeover: false } : true }
+    : {}),
+});
 const frameOnce = typeof wss.broadcast === 'function';
 console.error(
   `wsforge-server: permessage-deflate ${args.deflate ? 'on' : 'off'}` +
     (args.mode === 'broadcast' ? `; broadcast via ${frameOnce ? 'wss.broadcast()' : 'a loop over wss.clients'}` : ''),
 );
 
-if (args.mode === 'echo') {
+if (args.listeners) {
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
-    // text arrives as string, binary as Buffer, so send() preserves the type
-    ws.on('message', (data) => ws.send(data));
-  });
-} else {
-  wss.on('connection', (ws) => {
-    ws.on('error', () => {});
-    ws.on('message', (data) => {
-      if (frameOnce) wss.broadcast(data);
-      else for (const client of wss.clients) client.send(data);
-    });
+    ws.on('message', (data) => onMessage(ws, data));
   });
 }
 

@@ -21,7 +21,7 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake.js';
 import { setSocketOwner, type SocketOwner } from './socket-owner.js';
-import { type ConnectionOptions, resolveSettings, type SendData, toBuffer, WebSocket } from './websocket.js';
+import { type ConnectionHandlers, type ConnectionOptions, resolveSettings, type SendData, toBuffer, WebSocket } from './websocket.js';
 
 /** What the handshake hook and the subprotocol chooser see of a request. */
 export interface HandshakeRequest {
@@ -83,6 +83,17 @@ export interface ServerOptions extends ConnectionOptions {
   maxHeaderSize?: number;
   /** Most connections at once, open or handshaking; default unlimited. Over it: 503. */
   maxConnections?: number;
+  /**
+   * Functions called for every connection, which comes as the first argument: the way to
+   * serve many connections without a closure and a listener table on each (README "Handlers").
+   */
+  handlers?: ServerHandlers;
+}
+
+/** Server-wide handlers: ConnectionHandlers, plus `open` for each new connection. */
+export interface ServerHandlers extends ConnectionHandlers {
+  /** A connection is open: called before the 'connection' event, with the same arguments. */
+  open?(ws: WebSocket, request: HandshakeRequest): void;
 }
 
 export interface ListenOptions {
@@ -133,7 +144,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     super();
     this.options = options;
     // A server's own copy: it carries the hook that keeps `clients` current.
-    this.settings = { ...resolveSettings(options), onConnectionClosed: (ws) => this.clients.delete(ws) };
+    this.settings = {
+      ...resolveSettings(options),
+      ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+      onConnectionClosed: (ws) => this.clients.delete(ws),
+    };
     this.paths = options.path === undefined ? null : new Set(typeof options.path === 'string' ? [options.path] : options.path);
     this.origins = options.origins === undefined ? null : new Set(options.origins.map((o) => o.toLowerCase()));
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
@@ -472,6 +487,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     });
     if (accept.data !== undefined) ws.data = accept.data;
     this.clients.add(ws);
+    this.options.handlers?.open?.(ws, request);
     this.emit('connection', ws, request);
     // Frames that arrived with the handshake are processed once the application has its handlers.
     if (rest.length > 0) ws.handleSocketData(rest);

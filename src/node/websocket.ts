@@ -59,11 +59,34 @@ export const DEFAULT_CLOSE_TIMEOUT = 5000;
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
+/**
+ * One set of functions for every connection of a server (`handlers` in ServerOptions), in
+ * the style of uWebSockets and Bun: the connection comes as the first argument, so nothing is
+ * created per connection (a listener added in 'connection' is a closure and a listener table
+ * on every connection: about 0.3 KiB each, see README "Performance"). Each is called before
+ * the connection's own listeners of the same event, if any.
+ */
+export interface ConnectionHandlers {
+  /** A complete message: text as a string, binary as a Buffer. */
+  message?(ws: WebSocket, data: string | Buffer, isBinary: boolean): void;
+  ping?(ws: WebSocket, payload: Buffer): void;
+  pong?(ws: WebSocket, payload: Buffer): void;
+  /** The TCP connection is gone (the same code and reason as the 'close' event). */
+  close?(ws: WebSocket, code: number, reason: string): void;
+  /** What the 'error' event reports; with this handler present, errors are reported here. */
+  error?(ws: WebSocket, error: WebSocketError): void;
+  /** `bufferedAmount` fell back below the high-water mark after `send()` returned false. */
+  drain?(ws: WebSocket): void;
+}
+
+const NO_HANDLERS: ConnectionHandlers = Object.freeze({});
+
 /** Per-connection settings that rarely differ; shared so a connection does not carry them. */
 export interface SharedSettings {
   closeTimeout: number;
   highWaterMark: number;
   maxBufferedAmount: number;
+  handlers: ConnectionHandlers;
   /** Told when a connection closes (the server's `clients` bookkeeping), without a closure per connection. */
   onConnectionClosed?: (ws: WebSocket) => void;
 }
@@ -72,6 +95,7 @@ const defaultSettings: SharedSettings = {
   closeTimeout: DEFAULT_CLOSE_TIMEOUT,
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
   maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
+  handlers: NO_HANDLERS,
 };
 
 export function resolveSettings(options: ConnectionOptions): SharedSettings {
@@ -82,6 +106,7 @@ export function resolveSettings(options: ConnectionOptions): SharedSettings {
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
     highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
     maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
+    handlers: NO_HANDLERS,
   };
 }
 
@@ -123,10 +148,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal: use `connect()` or a WebSocketServer. */
   constructor(socket: Duplex, init: WebSocketInit) {
     super();
-    // Like Node's streams: a listener table with the known event names pre-declared stays a
-    // fast object; EventEmitter's default `{ __proto__: null }` is a dictionary, ~100 bytes
-    // more on every connection.
-    (this as unknown as { _events: object })._events = new EventTable();
+    // No listener table until a listener is added (see addListenerFirst): a server that uses
+    // `handlers` has none on any connection. EventEmitter's own table would be a dictionary
+    // (`{ __proto__: null }`), ~100 bytes more than an EventTable.
+    (this as unknown as ListenerTableOwner)._events = undefined;
     this.socket = socket;
     if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
     if (init.url !== undefined) this.more().url = init.url;
@@ -330,11 +355,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
-    const message = isBinary ? data : decodeUtf8(data);
-    // The common case, one listener: call it as emit() would, minus emit()'s generic work.
-    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
-    if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
-    else this.emit('message', message, isBinary);
+    this.deliver(isBinary ? data : decodeUtf8(data), isBinary);
   }
 
   /** @internal */
@@ -343,18 +364,29 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     // With frame observation, user code has seen these bytes (the 'frame' payload): do not
     // assume they are unchanged later.
     if (!this.session.receiver.observeFrames) rememberDecodedText(text, source, start, end);
-    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
-    if (typeof listener === 'function') (listener as (data: string, isBinary: boolean) => void).call(this, text, false);
-    else this.emit('message', text, false);
+    this.deliver(text, false);
+  }
+
+  private deliver(message: string | Buffer, isBinary: boolean): void {
+    const handlers = this.settings.handlers;
+    if (handlers.message !== undefined) handlers.message(this, message, isBinary);
+    const events = (this as unknown as ListenerTableOwner)._events;
+    if (events === undefined) return;
+    // The common case, one listener: call it as emit() would, minus emit()'s generic work.
+    const listener = events.message;
+    if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
+    else if (listener !== undefined) this.emit('message', message, isBinary);
   }
 
   /** @internal */
   onPing(payload: Buffer): void {
+    this.settings.handlers.ping?.(this, payload);
     if (this.listenerCount('ping') > 0) this.emit('ping', payload);
   }
 
   /** @internal */
   onPong(payload: Buffer): void {
+    this.settings.handlers.pong?.(this, payload);
     if (this.listenerCount('pong') > 0) this.emit('pong', payload);
   }
 
@@ -388,7 +420,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   onProtocolError(error: WebSocketError): void {
     this.failure = error;
     if (this.flags & FLAG_CLOSE_DEFERRED) process.nextTick(finishDeferredClose, this);
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.reportError(error);
     // §7.1.7: after failing, close the connection (our close frame goes out first).
     this.endTransport();
   }
@@ -481,7 +513,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
       `peer left more than ${this.settings.maxBufferedAmount} bytes unread`,
     );
     this.failure = error;
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.reportError(error);
     this.socket.destroy();
   }
 
@@ -550,15 +582,25 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
       code = this.failure.closeCode;
     }
     this.settings.onConnectionClosed?.(this);
+    this.settings.handlers.close?.(this, code, reason);
     this.emit('close', code, reason);
+  }
+
+  /** Errors go to the `error` handler and 'error' listeners; with neither, `close` says it all. */
+  private reportError(error: WebSocketError): void {
+    this.settings.handlers.error?.(this, error);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private get errorsObserved(): boolean {
+    return this.settings.handlers.error !== undefined || this.listenerCount('error') > 0;
   }
 
   /** @internal */
   handleSocketError(error: Error): void {
     // ECONNRESET and the like: the 'close' event (code 1006) follows and says it all.
-    if (this.listenerCount('error') > 0 && !(this.flags & FLAG_CLOSE_EMITTED)) {
-      this.emit(
-        'error',
+    if (this.errorsObserved && !(this.flags & FLAG_CLOSE_EMITTED)) {
+      this.reportError(
         new WebSocketError(ErrorCode.CONNECTION_LOST, `connection lost: ${error.message}`, { cause: error, closeCode: CloseCode.ABNORMAL }),
       );
     }
@@ -568,6 +610,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   handleSocketDrain(): void {
     if (this.flags & FLAG_NEED_DRAIN && this.bufferedAmount < this.settings.highWaterMark) {
       this.flags &= ~FLAG_NEED_DRAIN;
+      this.settings.handlers.drain?.(this);
       this.emit('drain');
     }
   }
@@ -575,9 +618,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   handleCloseTimeout(): void {
     this.closeTimer = null;
-    if (this.listenerCount('error') > 0 && !(this.flags & FLAG_CLOSE_EMITTED)) {
-      this.emit(
-        'error',
+    if (this.errorsObserved && !(this.flags & FLAG_CLOSE_EMITTED)) {
+      this.reportError(
         new WebSocketError(ErrorCode.CLOSE_TIMEOUT, `the peer did not finish the closing handshake within ${this.settings.closeTimeout} ms`, {
           closeCode: CloseCode.ABNORMAL,
         }),
@@ -625,6 +667,24 @@ const EventTable = function (this: Record<string, unknown>) {
   this.error = undefined;
 } as unknown as new () => object;
 EventTable.prototype = Object.create(null) as object;
+
+interface ListenerTableOwner {
+  _events: Record<string, unknown> | undefined;
+}
+
+// The listener table is created when the first listener is added: every way of adding one
+// goes through these (events.once() and events.on() call them too).
+for (const name of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
+  const add = EventEmitter.prototype[name] as (this: EventEmitter, ...args: unknown[]) => EventEmitter;
+  Object.defineProperty(WebSocket.prototype, name, {
+    value: function addListenerFirst(this: WebSocket & ListenerTableOwner, ...args: unknown[]) {
+      if (this._events === undefined) this._events = new EventTable() as Record<string, unknown>;
+      return add.apply(this, args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
 
 function startReading(ws: WebSocket, head: Buffer | undefined): void {
   ws.startReading(head);
