@@ -56,7 +56,8 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
   --duration S       measured seconds per run (default 5)
   --warmup S         warmup seconds per run (default 1)
   --quick            smoke run: every workload once with tiny durations and counts
-                     (writes bench/results/quick.md/.svg, not latest.md)
+                     (writes bench/results/quick.md/.svg, not latest.md; so does a run
+                     with --workload or --server, to partial.md/.svg)
   --idle-conns N     idle-memory connections (default 19500)
   --deflate-conns N  deflate-memory connections (default 10000)
   --receivers N      broadcast receivers (default 1000)
@@ -845,9 +846,12 @@ async function main(): Promise<number> {
     writeFileSync(path, text);
     written.push(relative(ROOT, path));
   };
-  if (quick) {
-    write(join(RESULTS, 'quick.md'), md);
-    write(join(RESULTS, 'quick.svg'), svg);
+  // A run of some workloads or servers only must not replace the full report (README quotes it).
+  const partial = values.workload !== undefined || values.server !== undefined;
+  if (quick || partial) {
+    const name = quick ? 'quick' : 'partial';
+    write(join(RESULTS, `${name}.md`), md);
+    write(join(RESULTS, `${name}.svg`), svg);
   } else {
     write(join(RESULTS, `${date.toISOString().slice(0, 10)}-${hostish()}.md`), md);
     write(join(RESULTS, 'latest.md'), md);
