@@ -133,22 +133,27 @@ async function serve(args: string[]): Promise<void> {
     }
   }
   const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+  let nextId = 1;
+  // Server-wide handlers: the connection's number is its application data (ws.data).
   const wss = new WebSocketServer({
     ...(maxPayload === undefined ? {} : { maxPayload }),
     perMessageDeflate: values.deflate as boolean,
+    handlers: {
+      open(ws, request) {
+        ws.data = nextId++;
+        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+      },
+      message(ws, data, isBinary) {
+        if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
+        if (mode === 'echo') ws.send(data);
+        else wss.broadcast(data, { binary: isBinary });
+      },
+      close(ws, code, reason) {
+        log(`close ${ws.data} ${code} ${JSON.stringify(reason)}`);
+      },
+    },
   });
   wss.attach(httpServer);
-  let nextId = 1;
-  wss.on('connection', (ws, request) => {
-    const id = nextId++;
-    log(`connection ${id} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
-    ws.on('message', (data, isBinary) => {
-      if (verbose) log(`message ${id} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
-      if (mode === 'echo') ws.send(data);
-      else wss.broadcast(data, { binary: isBinary });
-    });
-    ws.on('close', (code, reason) => log(`close ${id} ${code} ${JSON.stringify(reason)}`));
-  });
   wss.on('rejected', (status, reason) => {
     if (verbose) log(`rejected ${status} ${reason}`);
   });
