@@ -11,7 +11,7 @@ import type { HandshakeRequest, ServerHandlers } from '../../src/node/server.js'
 import type { WebSocket } from '../../src/node/websocket.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { startServer, type RunningServer } from '../helpers/server-fixture.js';
+import { SERVER_MODES, startServer, type RunningServer } from '../helpers/server-fixture.js';
 import { nextEvent, waitUntil } from '../helpers/timing.js';
 import { clientFrame, OP } from '../helpers/wire-frames.js';
 
@@ -46,6 +46,20 @@ describe('server handlers (decision: uWS-style handlers, no per-connection closu
       [Buffer.from([0, 0xff, 7]), true],
     ]);
   });
+
+  for (const mode of SERVER_MODES) {
+    test(`API (${mode}): open and message handlers serve connections in every server mode`, async (t) => {
+      const opened: string[] = [];
+      const server = await startServer({ handlers: { open: (_ws, request) => opened.push(request.path), message: (ws, data) => ws.send(data) } }, mode);
+      t.after(() => server.stop());
+      const { peer } = await openRaw(server.port, { path: '/m' });
+      t.after(() => peer.destroy());
+      peer.write(clientFrame({ opcode: OP.BINARY, payload: Buffer.from(mode) }));
+      const echoed = await peer.nextFrame();
+      assert.deepEqual([echoed.opcode, echoed.payload.toString()], [OP.BINARY, mode]);
+      assert.deepEqual(opened, ['/m']);
+    });
+  }
 
   test("API: open(ws, request) runs before the 'connection' event, with ws.data from onHandshake set", async (t) => {
     const order: string[] = [];
