@@ -85,7 +85,8 @@ export interface ServerOptions extends ConnectionOptions {
   maxConnections?: number;
   /**
    * Functions called for every connection, which comes as the first argument: the way to
-   * serve many connections without a closure and a listener table on each (README "Handlers").
+   * serve many connections without a closure and a listener table on each (README "Many
+   * connections: server-wide handlers").
    */
   handlers?: ServerHandlers;
 }

@@ -63,8 +63,8 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
  * One set of functions for every connection of a server (`handlers` in ServerOptions), in
  * the style of uWebSockets and Bun: the connection comes as the first argument, so nothing is
  * created per connection (a listener added in 'connection' is a closure and a listener table
- * on every connection: 0.1-0.3 KiB each, see README "Memory per connection"). Each is called before
- * the connection's own listeners of the same event, if any.
+ * on every connection: 0.1-0.3 KiB each, see README "Memory per connection"). Each is called
+ * before the connection's own listeners of the same event, if any.
  */
 export interface ConnectionHandlers {
   /** A complete message: text as a string, binary as a Buffer. */
