@@ -9,8 +9,8 @@
  */
 import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { buildFrame, Opcode } from '../../src/protocol/frame.js';
-import { WebSocket } from '../../src/node/websocket.js';
+import { buildFrame, Opcode } from '../../src/protocol/index.js';
+import { WebSocket } from '../../src/index.js';
 
 const { values } = parseArgs({
   options: {

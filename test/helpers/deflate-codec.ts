@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { constants, createDeflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw } from 'node:zlib';
-import type { PerMessageDeflateOptions } from '../../src/protocol/deflate.js';
-import { parseExtensionHeader } from '../../src/protocol/extensions.js';
+import { parseExtensionHeader, type PerMessageDeflateOptions } from '../../src/protocol/index.js';
 import { seededRandom } from './wire-frames.js';
 
 export const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -96,7 +95,6 @@ export class WindowedInflater {
     return out;
   }
 }
-
 
 /** Parameters of one extension element, order-insensitive, for exact comparisons of headers. */
 export function paramSet(value: string | undefined | null): string[] | null {

@@ -1,9 +1,8 @@
 /** Start wsforge servers on loopback for a test, and always take them down. */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type ServerOptions } from '../../src/node/server.js';
+import { type ServerOptions, type WebSocket, WebSocketServer } from '../../src/index.js';
 import type { TestContext } from 'node:test';
-import type { WebSocket } from '../../src/node/websocket.js';
 import { openRaw, type RawPeer } from './raw-peer.js';
 import { nextEvent, withTimeout } from './timing.js';
 

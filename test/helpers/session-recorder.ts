@@ -1,10 +1,7 @@
 /**
  * Event collectors for the sans-I/O core: feed bytes in, get the events and the bytes out.
  */
-import type { Frame } from '../../src/protocol/frame.js';
-import type { ReceiverHandler } from '../../src/protocol/receiver.js';
-import { ProtocolSession, type Role, type SessionOptions } from '../../src/protocol/session.js';
-import type { WebSocketError } from '../../src/protocol/errors.js';
+import { type Frame, ProtocolSession, type ReceiverHandler, type Role, type SessionOptions, type WebSocketError } from '../../src/protocol/index.js';
 import { parseWireFrames, type WireFrame } from './wire-frames.js';
 
 export type RecordedEvent =

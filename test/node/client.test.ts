@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { connect, type ConnectOptions } from '../../src/node/client.js';
-import { WebSocketError } from '../../src/protocol/errors.js';
+import { connect, type ConnectOptions } from '../../src/index.js';
+import { WebSocketError } from '../../src/protocol/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { type HttpHead, headerValue, type RawPeer } from '../helpers/raw-peer.js';

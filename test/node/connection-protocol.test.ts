@@ -4,10 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { connect } from '../../src/node/client.js';
-import type { WebSocket } from '../../src/node/websocket.js';
+import { connect, type ServerOptions, type WebSocket } from '../../src/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
-import type { ServerOptions } from '../../src/node/server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
 import { connectedPair, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
@@ -15,7 +13,6 @@ import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { clientFrame, closePayload, OP, readClose, serverFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
-
 
 /** A wsforge server and one raw client connected to it. */
 const pair = (t: TestContext, options: ServerOptions = {}): Promise<ConnectedPair> => connectedPair(t, options, 5000);

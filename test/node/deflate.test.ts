@@ -10,10 +10,8 @@
 import assert from 'node:assert/strict';
 import { constants, inflateRawSync } from 'node:zlib';
 import { after, beforeEach, describe, test, type TestContext } from 'node:test';
-import { connect, type ConnectOptions } from '../../src/node/client.js';
-import type { WebSocket } from '../../src/node/websocket.js';
-import { pooledContextCount, type PerMessageDeflateOptions } from '../../src/protocol/deflate.js';
-import { ErrorCode, WebSocketError } from '../../src/protocol/errors.js';
+import { connect, type ConnectOptions, type WebSocket } from '../../src/index.js';
+import { ErrorCode, type PerMessageDeflateOptions, pooledContextCount, WebSocketError } from '../../src/protocol/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import {
   deflateMessage, hex, inflateMessage, jsonText, noisyBytes, paramSet, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
@@ -29,7 +27,6 @@ guardProcess();
 // ---------------------------------------------------------------------------------------------- helpers
 
 const DEFAULT_RESPONSE = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
-
 
 /** The response's Sec-WebSocket-Extensions: one header line at most, compared as a parameter set. */
 function assertExtensionsHeader(head: HttpHead, expected: string | null, what = ''): void {

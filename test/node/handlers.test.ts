@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test, type TestContext } from 'node:test';
-import { ErrorCode, type WebSocketError } from '../../src/protocol/errors.js';
-import type { HandshakeRequest, ServerHandlers } from '../../src/node/server.js';
-import type { WebSocket } from '../../src/node/websocket.js';
+import { ErrorCode, type WebSocketError } from '../../src/protocol/index.js';
+import type { HandshakeRequest, ServerHandlers, WebSocket } from '../../src/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
 import { SERVER_MODES, startServer, type RunningServer } from '../helpers/server-fixture.js';

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { connect } from '../../src/node/client.js';
-import type { WebSocket } from '../../src/node/websocket.js';
+import { connect, type WebSocket } from '../../src/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw } from '../helpers/raw-peer.js';
 import { echo, startServer } from '../helpers/server-fixture.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HandshakeRequest } from '../../src/node/server.js';
+import type { HandshakeRequest } from '../../src/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import {
   acceptFor,

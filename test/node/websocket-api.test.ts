@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
-import { connect } from '../../src/node/client.js';
-import type { WebSocket } from '../../src/node/websocket.js';
+import { connect, type ServerOptions, type WebSocket } from '../../src/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
-import type { ServerOptions } from '../../src/node/server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
 import { connectedPair, echo, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
@@ -17,7 +15,6 @@ import { delay, nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
 import { clientFrame, OP, readClose, type WireFrame } from '../helpers/wire-frames.js';
 
 guardProcess();
-
 
 /** A wsforge server and one raw client connected to it. */
 const pair = (t: TestContext, options: ServerOptions = {}): Promise<ConnectedPair> => connectedPair(t, options);

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { CloseEvent, WebSocket, WebSocketMessageEvent } from '../../src/node/whatwg.js';
-import type { WebSocket as Connection } from '../../src/node/websocket.js';
+import { CloseEvent, WebSocket, WebSocketMessageEvent } from '../../src/whatwg.js';
+import type { WebSocket as Connection } from '../../src/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { echo, startServer, type RunningServer } from '../helpers/server-fixture.js';
 import { nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { describe, test } from 'node:test';
-import { encodeClosePayload, isValidCloseCode, parseClosePayload } from '../../src/protocol/close.js';
-import { isValidUtf8, Utf8Validator } from '../../src/protocol/utf8.js';
+import { encodeClosePayload, isValidCloseCode, isValidUtf8, parseClosePayload, Utf8Validator } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { seededRandom } from '../helpers/wire-frames.js';
 

@@ -10,16 +10,7 @@
 import assert from 'node:assert/strict';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, beforeEach, describe, test, type TestContext } from 'node:test';
-import {
-  clientPerMessageDeflate,
-  parseDeflateParams,
-  pooledContextCount,
-  serverPerMessageDeflate,
-  type DeflateOffer,
-  type PerMessageDeflateOptions,
-} from '../../src/protocol/deflate.js';
-import { ErrorCode, WebSocketError } from '../../src/protocol/errors.js';
-import { formatExtension, parseExtensionHeader, type MessageExtension } from '../../src/protocol/extensions.js';
+import { clientPerMessageDeflate, type DeflateOffer, ErrorCode, formatExtension, type MessageExtension, parseDeflateParams, parseExtensionHeader, type PerMessageDeflateOptions, pooledContextCount, serverPerMessageDeflate, WebSocketError } from '../../src/protocol/index.js';
 import {
   deflateMessage, hex, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER,
 } from '../helpers/deflate-codec.js';
@@ -76,7 +67,6 @@ function serverSession(t: TestContext, offer: string, options: PerMessageDeflate
   h.session.setExtension(extension);
   return h;
 }
-
 
 /** Wait until `n` messages arrived or the connection failed. */
 async function settle(h: SessionHarness, n: number, what = `${n} message(s)`): Promise<void> {

@@ -1,16 +1,7 @@
 /** The frame codec (RFC 6455 §5.2, §5.3, §5.7), checked against hand-written bytes. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  applyMask,
-  applyMaskKey,
-  buildFrame,
-  encodeFrameHeader,
-  frameHeaderSize,
-  isControlOpcode,
-  Opcode,
-  randomMask,
-} from '../../src/protocol/frame.js';
+import { applyMask, applyMaskKey, buildFrame, encodeFrameHeader, frameHeaderSize, isControlOpcode, Opcode, randomMask } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { EXAMPLE_MASK, parseWireFrames } from '../helpers/wire-frames.js';
 

@@ -1,21 +1,7 @@
 /** Handshake functions (RFC 6455 §4), without sockets. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  buildClientRequest,
-  buildErrorResponse,
-  buildUpgradeResponse,
-  computeAcceptKey,
-  findHeadEnd,
-  generateKey,
-  HandshakeRejection,
-  headerHasToken,
-  parseRequestHead,
-  parseResponseHead,
-  validateUpgradeRequest,
-  validateUpgradeResponse,
-} from '../../src/protocol/handshake.js';
-import { parseExtensionHeader } from '../../src/protocol/extensions.js';
+import { buildClientRequest, buildErrorResponse, buildUpgradeResponse, computeAcceptKey, findHeadEnd, generateKey, HandshakeRejection, headerHasToken, parseExtensionHeader, parseRequestHead, parseResponseHead, validateUpgradeRequest, validateUpgradeResponse } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { acceptFor, upgradeRequest, type UpgradeRequestOptions } from '../helpers/raw-peer.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ReadyState } from '../../src/protocol/session.js';
+import { ReadyState } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
 import { clientFrame, closePayload, OP, parseWireFrames, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
