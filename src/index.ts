@@ -1,40 +1,43 @@
 /**
- * wsforge: a strict, fast WebSocket server and client for Node.js (RFC 6455).
+ * wsforge: a strict, fast WebSocket server and client for Node.js (RFC 6455, RFC 7692).
  */
+export {
+  ReadyState,
+  WebSocket,
+  type ClientHandshakeRecord,
+  type SendOptions,
+  type WebSocketEvents,
+  type WebSocketInit,
+} from './node/connection/websocket.js';
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_MAX_BUFFERED_AMOUNT,
-  ReadyState,
-  WebSocket,
   type ConnectionHandlers,
   type ConnectionOptions,
-  type SendData,
-  type SendOptions,
-  type WebSocketEvents,
-} from './node/websocket.js';
+} from './node/connection/options.js';
+export type { SendData } from './node/connection/send-data.js';
+export { WebSocketServer } from './node/server/server.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT,
-  WebSocketServer,
-  type HandshakeAccept,
-  type HandshakeDecision,
-  type HandshakeReject,
-  type HandshakeRequest,
   type ListenOptions,
   type ServerHandlers,
   type ServerOptions,
   type WebSocketServerEvents,
-} from './node/server.js';
-export { connect, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, parseWebSocketUrl, type ConnectOptions } from './node/client.js';
-export { CloseCode, ErrorCode, WebSocketError } from './protocol/errors.js';
-export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from './protocol/receiver.js';
-export { DEFAULT_MAX_HEADER_SIZE } from './protocol/handshake.js';
-export { Opcode, type Frame } from './protocol/frame.js';
+} from './node/server/options.js';
+export type { HandshakeAccept, HandshakeDecision, HandshakeReject, HandshakeRequest } from './protocol/handshake/decision.js';
+export { connect } from './node/client/connect.js';
+export { DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, type ConnectOptions } from './node/client/options.js';
+export { parseWebSocketUrl } from './node/client/url.js';
+export { CloseCode, ErrorCode, WebSocketError, type RefusalResponse } from './protocol/errors.js';
+export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from './protocol/receive/frame-parser.js';
+export { DEFAULT_MAX_HEADER_SIZE } from './protocol/http1/head-parser.js';
+export { Opcode, type Frame } from './protocol/frame/opcode.js';
+export { PreparedMessage } from './protocol/frame/prepared.js';
+export { clientPerMessageDeflate, serverPerMessageDeflate } from './protocol/extensions/permessage-deflate/negotiation.js';
 export {
-  clientPerMessageDeflate,
   DEFAULT_DEFLATE_THRESHOLD,
   DEFAULT_ZLIB_CONCURRENCY,
-  serverPerMessageDeflate,
   type DeflateOffer,
   type PerMessageDeflateOptions,
-} from './protocol/deflate.js';
+} from './protocol/extensions/permessage-deflate/params.js';

@@ -1,4 +1,5 @@
 /**
  * wsforge/whatwg: the browser's WebSocket API (WHATWG WebSockets Standard) on Node.
  */
-export { type BinaryType, CloseEvent, WebSocket, WebSocketMessageEvent } from './node/whatwg.js';
+export { type BinaryType, WebSocket } from './node/whatwg/websocket.js';
+export { CloseEvent, WebSocketMessageEvent } from './node/whatwg/events.js';

@@ -45,7 +45,7 @@ const template = Buffer.concat(
 );
 
 const duplex = new NullDuplex();
-const ws = new WebSocket(duplex, { role: 'server', options: {} });
+const ws = new WebSocket(duplex, { role: 'server' });
 let received = 0;
 ws.on('message', (data) => {
   received++;

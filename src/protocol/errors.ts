@@ -116,16 +116,29 @@ export function closeReasonForError(code: ErrorCode): string {
   return closeCodeForError(code) === CloseCode.PROTOCOL_ERROR ? 'protocol error' : '';
 }
 
+/** What a server answered instead of accepting a handshake (client side, WSF_ERR_HANDSHAKE_STATUS). */
+export interface RefusalResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** Lowercased names; repeated fields joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The start of the body, decoded (chunked framing removed), as text. */
+  readonly body: string;
+}
+
 export class WebSocketError extends Error {
   /** Stable machine-readable name, e.g. `WSF_ERR_INVALID_UTF8`. */
   readonly code: ErrorCode;
   /** The close code this error is (or would be) reported to the peer with. */
   readonly closeCode: number;
+  /** For a refused handshake: what the server answered. */
+  readonly response: RefusalResponse | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; closeCode?: number }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; closeCode?: number; response?: RefusalResponse }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WebSocketError';
     this.code = code;
     this.closeCode = options?.closeCode ?? closeCodeForError(code);
+    this.response = options?.response;
   }
 }

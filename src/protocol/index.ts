@@ -4,66 +4,76 @@
  */
 export { CloseCode, closeCodeForError, closeReasonForError, ErrorCode, WebSocketError } from './errors.js';
 export { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES, parseClosePayload, type ClosePayload } from './close.js';
-export {
-  applyMask,
-  applyMaskKey,
-  buildFrame,
-  encodeFrameHeader,
-  frameHeaderSize,
-  isControlOpcode,
-  MAX_CONTROL_PAYLOAD,
-  Opcode,
-  randomMask,
-  type BuildFrameOptions,
-  type Frame,
-} from './frame.js';
 export { isValidUtf8, Utf8Validator } from './utf8.js';
+
+// Frames (RFC 6455 §5): the codec, and messages framed once for many connections.
+export { EMPTY, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode, type Frame } from './frame/opcode.js';
+export { encodeFrameHeader, frameHeaderSize } from './frame/header.js';
+export { applyMask, applyMaskKey, randomMask } from './frame/mask.js';
+export { buildFrame, type BuildFrameOptions } from './frame/build.js';
+export { encodeFrame } from './frame/writer.js';
+export { PreparedMessage } from './frame/prepared.js';
+
+// Receiving and the connection's state machine.
+export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, type ReceiverLimits } from './receive/frame-parser.js';
+export { FrameReceiver, type ReceiverHandler } from './receive/frame-receiver.js';
+export { ProtocolSession, type SessionHandler, type SessionOptions } from './session/session.js';
+export { ReadyState, type Role } from './session/ready-state.js';
+export { OutputBuffer } from './send/output-buffer.js';
+
+// HTTP/1.1 and the opening handshake (RFC 6455 §4), server and client side.
 export {
-  DEFAULT_MAX_FRAGMENTS,
-  DEFAULT_MAX_PAYLOAD,
-  FrameReceiver,
-  type ReceiverHandler,
-  type ReceiverLimits,
-} from './receiver.js';
-export { ProtocolSession, ReadyState, type Role, type SessionHandler, type SessionOptions } from './session.js';
-export { OutputBuffer } from './output.js';
-export {
-  buildClientRequest,
-  buildErrorResponse,
-  buildUpgradeResponse,
-  computeAcceptKey,
   DEFAULT_MAX_HEADER_SIZE,
   findHeadEnd,
-  generateKey,
-  HandshakeRejection,
-  headerHasToken,
   parseRequestHead,
   parseResponseHead,
-  validateUpgradeRequest,
-  validateUpgradeResponse,
-  WEBSOCKET_GUID,
-  type AcceptedResponse,
-  type ClientRequestOptions,
   type HeaderMap,
   type HttpRequestHead,
   type HttpResponseHead,
-  type UpgradeRequest,
-} from './handshake.js';
+} from './http1/head-parser.js';
+export { headerHasToken, isToken } from './http1/token.js';
+export { HandshakeRejection } from './http1/rejection.js';
+export { buildErrorResponse, type HeaderFields } from './http1/response.js';
+export { computeAcceptKey, generateKey, WEBSOCKET_GUID } from './handshake/accept-key.js';
+export { buildUpgradeResponse, validateUpgradeRequest, type UpgradeRequest } from './handshake/upgrade-request.js';
+export { readHandshakeOffers, type HandshakeOffers } from './handshake/offers.js';
 export {
-  formatExtension,
-  isToken,
-  parseExtensionHeader,
-  type ClientExtensionFactory,
-  type ExtensionParams,
-  type MessageExtension,
-  type ServerExtensionFactory,
-} from './extensions.js';
+  decideHandshake,
+  type HandshakeAccept,
+  type HandshakeAcceptance,
+  type HandshakeDecision,
+  type HandshakeOutcome,
+  type HandshakePolicy,
+  type HandshakeReject,
+  type HandshakeRequest,
+  type ServerLoad,
+} from './handshake/decision.js';
 export {
-  clientPerMessageDeflate,
+  buildClientRequest,
+  createClientHandshake,
+  formatUpgradeRequest,
+  type ClientHandshake,
+  type ClientHandshakeOptions,
+  type ClientRequestOptions,
+} from './handshake/client-request.js';
+export {
+  acceptExtensions,
+  checkHandshakeResponse,
+  validateUpgradeResponse,
+  type AcceptedResponse,
+  type ClientHandshakeResult,
+} from './handshake/client-response.js';
+
+// Extensions (RFC 6455 §9) and permessage-deflate (RFC 7692).
+export { formatExtension, parseExtensionHeader, type ExtensionParams } from './extensions/extension-header.js';
+export type { ClientExtensionFactory, MessageExtension, ServerExtensionFactory, SharedEncoding } from './extensions/extension.js';
+export {
+  DEFAULT_DEFLATE_THRESHOLD,
+  DEFAULT_ZLIB_CONCURRENCY,
   parseDeflateParams,
-  PerMessageDeflate,
-  pooledContextCount,
-  serverPerMessageDeflate,
   type DeflateOffer,
   type PerMessageDeflateOptions,
-} from './deflate.js';
+} from './extensions/permessage-deflate/params.js';
+export { PerMessageDeflate } from './extensions/permessage-deflate/codec.js';
+export { clientPerMessageDeflate, serverPerMessageDeflate } from './extensions/permessage-deflate/negotiation.js';
+export { pooledContextCount } from './extensions/permessage-deflate/zlib-pool.js';

@@ -321,7 +321,7 @@ for (const mode of SERVER_MODES) {
     test(`decision (${mode}): onHandshake {data} → ws.data, {headers} → extra 101 headers`, async (t) => {
       const server = await start({ onHandshake: () => ({ data: { user: 'ada' }, headers: { 'X-Session': 'abc', 'Set-Cookie': ['a=1', 'b=2'] } }) });
       t.after(() => server.stop());
-      const connection = nextEvent<[import('../../src/node/websocket.js').WebSocket]>(server.wss, 'connection', 2000);
+      const connection = nextEvent<[import('../../src/index.js').WebSocket]>(server.wss, 'connection', 2000);
       const { peer, head } = await openRaw(server.port);
       t.after(() => peer.destroy());
       assert.equal(headerValue(head, 'x-session'), 'abc');
@@ -333,7 +333,7 @@ for (const mode of SERVER_MODES) {
     test(`RFC 6455 §4.2.2 (${mode}): protocols option picks the first of the server's list that the client offered`, async (t) => {
       const server = await start({ protocols: ['v3', 'v2', 'v1'] });
       t.after(() => server.stop());
-      const connection = nextEvent<[import('../../src/node/websocket.js').WebSocket]>(server.wss, 'connection', 2000);
+      const connection = nextEvent<[import('../../src/index.js').WebSocket]>(server.wss, 'connection', 2000);
       const { peer, head } = await openRaw(server.port, { extra: ['Sec-WebSocket-Protocol: v1, v2'] });
       t.after(() => peer.destroy());
       assert.equal(headerValue(head, 'sec-websocket-protocol'), 'v2');

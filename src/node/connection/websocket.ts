@@ -1,18 +1,27 @@
+/**
+ * One WebSocket connection, server or client side, over any Duplex (a TCP or TLS socket, an
+ * HTTP/2 stream, a Unix socket). Protocol work is done by the sans-I/O ProtocolSession; this
+ * class moves bytes, runs the close timer and turns session events into events and handler
+ * calls.
+ */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode, WebSocketError } from '../protocol/errors.js';
-import type { Frame } from '../protocol/frame.js';
-import { EMPTY } from '../protocol/frame.js';
-import type { MessageExtension } from '../protocol/extensions.js';
-import { detachFromSlab } from '../protocol/output.js';
-import { ProtocolSession, ReadyState, rememberDecodedText, type Role, type SessionHandler } from '../protocol/session.js';
-import { decodeUtf8, decodeUtf8Region } from '../protocol/utf8.js';
-import { listenForDrain, setSocketOwner, type SocketOwner } from './socket-owner.js';
+import { CloseCode, ErrorCode, WebSocketError } from '../../protocol/errors.js';
+import type { MessageExtension } from '../../protocol/extensions/extension.js';
+import { EMPTY, type Frame } from '../../protocol/frame/opcode.js';
+import type { PreparedMessage } from '../../protocol/frame/prepared.js';
+import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
+import { detachFromSlab } from '../../protocol/send/output-buffer.js';
+import { ReadyState, type Role } from '../../protocol/session/ready-state.js';
+import { ProtocolSession } from '../../protocol/session/session.js';
+import { createListenerTableOnFirstListener, listenerTable, withoutListenerTable } from './listener-table.js';
+import { MessageIterator } from './message-iterator.js';
+import { type ConnectionOptions, resolveSettings, type SharedSettings } from './options.js';
+import { bytesOf, type SendData, toBuffer } from './send-data.js';
+import { listenForDrain, setSocketOwner } from './socket-owner.js';
+import { beginRead, endRead, joinPieces, outputPending } from './write-batching.js';
 
 export { ReadyState };
-
-/** Data `send()` accepts. */
-export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
 
 export interface SendOptions {
   /** Send as binary (true) or text (false). Default: text for strings, binary otherwise. */
@@ -22,7 +31,7 @@ export interface SendOptions {
 }
 
 export interface WebSocketEvents {
-  /** Client side: the handshake completed (a connection from `connect()` is already open). */
+  /** The handshake completed: emitted once, on the turn after the connection is handed over. */
   open: [];
   /** A complete message: text as a string, binary as a Buffer. */
   message: [data: string | Buffer, isBinary: boolean];
@@ -38,146 +47,126 @@ export interface WebSocketEvents {
   drain: [];
 }
 
-export interface ConnectionOptions {
-  /** Largest message in bytes (after decompression); default 16 MiB. Over it: close 1009. */
-  maxPayload?: number;
-  /** Most frames per message; default 262,144. Over it: close 1009. */
-  maxFragments?: number;
-  /** Time to wait for the peer's part of the closing handshake, ms; default 5000. */
-  closeTimeout?: number;
-  /** `send()` returns false once `bufferedAmount` reaches this; default 1 MiB. */
-  highWaterMark?: number;
-  /** Drop a peer that leaves more than this many bytes unread (a slow consumer); default 64 MiB. */
-  maxBufferedAmount?: number;
-  /** Answer pings automatically (default true). */
-  autoPong?: boolean;
-  /** Emit a 'frame' event for every received frame (default false). */
-  observeFrames?: boolean;
-}
-
-export const DEFAULT_CLOSE_TIMEOUT = 5000;
-export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
-
-/**
- * One set of functions for every connection of a server (`handlers` in ServerOptions), in
- * the style of uWebSockets and Bun: the connection comes as the first argument, so nothing is
- * created per connection (a listener added in 'connection' is a closure and a listener table
- * on every connection: 0.1-0.3 KiB each, see README "Memory per connection"). Each is called
- * before the connection's own listeners of the same event, if any.
- */
-export interface ConnectionHandlers {
-  /** A complete message: text as a string, binary as a Buffer. */
-  message?(ws: WebSocket, data: string | Buffer, isBinary: boolean): void;
-  ping?(ws: WebSocket, payload: Buffer): void;
-  pong?(ws: WebSocket, payload: Buffer): void;
-  /** The TCP connection is gone (the same code and reason as the 'close' event). */
-  close?(ws: WebSocket, code: number, reason: string): void;
-  /** What the 'error' event reports; with this handler present, errors are reported here. */
-  error?(ws: WebSocket, error: WebSocketError): void;
-  /** `bufferedAmount` fell back below the high-water mark after `send()` returned false. */
-  drain?(ws: WebSocket): void;
-}
-
-const NO_HANDLERS: ConnectionHandlers = Object.freeze({});
-
-/** Per-connection settings that rarely differ; shared so a connection does not carry them. */
-export interface SharedSettings {
-  closeTimeout: number;
-  highWaterMark: number;
-  maxBufferedAmount: number;
-  handlers: ConnectionHandlers;
-  /** Told when a connection closes (the server's `clients` bookkeeping), without a closure per connection. */
-  onConnectionClosed?: (ws: WebSocket) => void;
-}
-
-const defaultSettings: SharedSettings = {
-  closeTimeout: DEFAULT_CLOSE_TIMEOUT,
-  highWaterMark: DEFAULT_HIGH_WATER_MARK,
-  maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
-  handlers: NO_HANDLERS,
-};
-
-export function resolveSettings(options: ConnectionOptions): SharedSettings {
-  if (options.closeTimeout === undefined && options.highWaterMark === undefined && options.maxBufferedAmount === undefined) {
-    return defaultSettings;
-  }
-  return {
-    closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
-    highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
-    maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
-    handlers: NO_HANDLERS,
-  };
-}
-
-
-/** Internal construction parameters. */
-export interface WebSocketInit {
+/** How a WebSocket starts over a transport on which the opening handshake has completed. */
+export interface WebSocketInit extends ConnectionOptions {
+  /** 'client' masks what it sends (RFC 6455 §5.3); 'server' requires masked frames. */
   role: Role;
-  options: ConnectionOptions;
-  settings?: SharedSettings;
-  protocol?: string;
-  extension?: MessageExtension | null;
-  url?: string;
-  /** Bytes that arrived right after the handshake. */
-  head?: Buffer;
-  /** Start reading on the next turn (client side, after `connect()` resolved). */
-  deferReading?: boolean;
+  /** The subprotocol agreed in the handshake. */
+  protocol?: string | undefined;
+  /** The per-message extension agreed in the handshake (e.g. from checkHandshakeResponse). */
+  extension?: MessageExtension | null | undefined;
+  /** The URL connected to (client side). */
+  url?: string | undefined;
+  /** Bytes that arrived after the handshake, to be parsed first. */
+  head?: Buffer | undefined;
 }
 
+/** How the server and connect() start a connection: what users do not set. */
+export interface ConnectionStart {
+  /** Shared by every connection of a server. */
+  readonly settings?: SharedSettings;
+  /** The connection options, when shared by many connections (limits are cached per options object). */
+  readonly options?: ConnectionOptions;
+  /** Start reading on the next turn (client side, after `connect()` resolved). */
+  readonly deferReading?: boolean;
+  /** Emit 'open' on the next turn (connections made by connect()). */
+  readonly emitOpen?: boolean;
+  /** Client side: the opening handshake as it went, kept for `ws.handshake`. */
+  readonly handshake?: ClientHandshakeRecord;
+}
+
+/** The opening handshake of a client connection: the request as sent, the response as received. */
+export interface ClientHandshakeRecord {
+  /** The HTTP/1.1 request head, as written. */
+  readonly request: string;
+  readonly response: HttpResponseHead;
+}
+
+const FLAG_NEED_DRAIN = 1;
+const FLAG_END_AFTER_FLUSH = 2;
+const FLAG_SOCKET_GONE = 4;
+const FLAG_CLOSE_EMITTED = 8;
+const FLAG_PEER_ENDED = 16;
+const FLAG_CLEAN = 32;
+const FLAG_DRAIN_LISTENER = 64;
+const FLAG_CLOSE_DEFERRED = 128;
+const FLAG_USER_PAUSED = 256;
+
 /**
- * One WebSocket connection, server or client side, over any Duplex (a TCP socket, a TLS
- * socket, later an HTTP/2 stream). Protocol work is done by a sans-I/O ProtocolSession;
- * this class moves bytes, runs the close timer and turns session events into events.
+ * Per-connection state most connections never use: a negotiated subprotocol, the client's
+ * URL, application data, the close timer, the error that failed the connection, the queue
+ * behind `for await`. Kept out of WebSocket itself so an idle connection stays small.
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOwner {
+class ConnectionExtras {
+  protocol = '';
+  url = '';
+  data: unknown = undefined;
+  closeTimer: NodeJS.Timeout | null = null;
+  failure: WebSocketError | null = null;
+  messageIterator: MessageIterator | null = null;
+  handshake: ClientHandshakeRecord | undefined = undefined;
+}
+
+export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
 
-
-  /** @internal */
-  readonly session: ProtocolSession;
+  private readonly session: ProtocolSession;
   private readonly socket: Duplex;
   private readonly settings: SharedSettings;
   private flags = 0;
   /** What only some connections need, allocated on first use (see ConnectionExtras). */
   private extras: ConnectionExtras | null = null;
 
-  /** @internal: use `connect()` or a WebSocketServer. */
-  constructor(socket: Duplex, init: WebSocketInit) {
+  /**
+   * Run a WebSocket over `transport`, on which the opening handshake has completed. Most code
+   * gets its connections from `connect()` or a WebSocketServer instead; this is the way to speak
+   * WebSocket over a transport opened by other means (a handshake done with node:http, a test
+   * pair of streams).
+   */
+  constructor(transport: Duplex, init: WebSocketInit, start: ConnectionStart = {}) {
+    if (typeof transport === 'string' || transport instanceof URL) {
+      throw new TypeError(
+        'new WebSocket(url) is the browser API: use `await connect(url)` from "wsforge", ' +
+          '`new WebSocket(url)` from "wsforge/whatwg", or import from "wsforge/ws" for the ws API',
+      );
+    }
     super();
-    // No listener table until a listener is added (see addListenerFirst): a server that uses
-    // `handlers` has none on any connection. EventEmitter's own table would be a dictionary
-    // (`{ __proto__: null }`), ~100 bytes more than an EventTable.
-    (this as unknown as ListenerTableOwner)._events = undefined;
-    this.socket = socket;
+    // No listener table until a listener is added (see listener-table.ts).
+    withoutListenerTable(this);
+    this.socket = transport;
     if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
     if (init.url !== undefined) this.more().url = init.url;
-    this.settings = init.settings ?? resolveSettings(init.options);
-    this.session = new ProtocolSession(init.role, this, init.options);
+    if (start.handshake !== undefined) this.more().handshake = start.handshake;
+    const options = start.options ?? init;
+    this.settings = start.settings ?? resolveSettings(options);
+    this.session = new ProtocolSession(init.role, this, options);
     if (init.extension) this.session.setExtension(init.extension);
-    if (init.options.observeFrames) this.session.receiver.observeFrames = true;
-    setSocketOwner(socket, this);
+    if (options.observeFrames) this.session.observeFrames = true;
+    setSocketOwner(transport, this);
     // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
-    if (init.deferReading) {
+    if (start.deferReading) {
       // Client side: the caller attaches its handlers after `await connect()`; frames that came
       // with the handshake response wait until then, and so does the socket.
-      socket.pause();
-      setImmediate(startReading, this, init.head);
+      transport.pause();
+      setImmediate(startReading, this, init.head, start.emitOpen === true);
     } else {
       // The server pauses the socket between the request head and the upgrade.
-      socket.resume();
-      if (init.head !== undefined && init.head.length > 0) this.handleSocketData(init.head);
+      transport.resume();
+      // Frames that came with the handshake are parsed once the 'connection' listeners (which
+      // run right after this constructor) have attached theirs; socket reads come later still.
+      if (init.head !== undefined && init.head.length > 0) process.nextTick(parseHead, this, init.head);
     }
   }
 
   /** @internal */
-  startReading(head: Buffer | undefined): void {
+  startReading(head: Buffer | undefined, emitOpen: boolean): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
+    if (emitOpen) this.emit('open');
     if (head !== undefined && head.length > 0) this.handleSocketData(head);
-    if (!this.session.receiver.isPaused) this.socket.resume();
+    if (!this.session.isPaused && !(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
   }
 
   /** The subprotocol agreed in the handshake ('' when none). */
@@ -188,6 +177,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** The URL connected to (client side; '' on the server). */
   get url(): string {
     return this.extras?.url ?? '';
+  }
+
+  /** Client side: the opening handshake as it went (for logs and `-v`); undefined on the server. */
+  get handshake(): ClientHandshakeRecord | undefined {
+    return this.extras?.handshake;
   }
 
   /** Application data, e.g. what an authentication hook returned. */
@@ -248,6 +242,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     return (this.socket as { remoteAddress?: string }).remoteAddress;
   }
 
+  /** Whether a message may be sent now (open, and no close frame sent). */
+  get canSend(): boolean {
+    return this.session.canSendMessage && !(this.flags & FLAG_CLOSE_EMITTED);
+  }
+
   /**
    * Send a message. Strings go as text, binary data as binary (`options.binary` overrides).
    * Returns false once `bufferedAmount` reaches the high-water mark: wait for 'drain'.
@@ -265,15 +264,21 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   /**
+   * Send a message framed once for many connections (see `WebSocketServer.prepare`): the same
+   * bytes go to every socket. Returns false once `bufferedAmount` reaches the high-water mark.
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    this.session.sendPrepared(message);
+    return this.checkBackpressure();
+  }
+
+  /**
    * Send one message made of everything `source` yields, as fragments (RFC 6455 §5.4):
    * memory stays bounded however large the message. Waits for 'drain' when the connection is
    * backed up. Other messages sent meanwhile go after it. If `source` fails, the connection is
    * closed with 1011 (a half-sent message cannot be taken back) and the promise rejects.
    */
-  async sendStream(
-    source: AsyncIterable<SendData> | Iterable<SendData>,
-    options?: { binary?: boolean; compress?: boolean },
-  ): Promise<void> {
+  async sendStream(source: AsyncIterable<SendData> | Iterable<SendData>, options?: { binary?: boolean; compress?: boolean }): Promise<void> {
     const binary = options?.binary ?? true;
     const session = this.session;
     // With permessage-deflate, fragments are compressed (RSV1 on the first frame, RFC 7692 §6.1).
@@ -296,7 +301,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     };
     try {
       for await (const chunk of source) {
-        const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : toBuffer(chunk);
+        const buffer = bytesOf(chunk);
         if (buffer.length === 0) continue;
         // Hold one chunk back so the last one carries FIN.
         if (previous !== null) await sendFragment(previous, false);
@@ -312,12 +317,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** Send a ping (RFC 6455 §5.5.2); the peer answers with a pong carrying the same data. */
   ping(data: SendData = EMPTY): void {
-    this.session.ping(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+    this.session.ping(bytesOf(data));
   }
 
   /** Send an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
   pong(data: SendData = EMPTY): void {
-    this.session.pong(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+    this.session.pong(bytesOf(data));
   }
 
   /**
@@ -325,7 +330,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
    * caller is responsible for the protocol's rules.
    */
   sendFrame(frame: { opcode: number; payload?: SendData; fin?: boolean; rsv1?: boolean }): void {
-    const payload = frame.payload === undefined ? EMPTY : typeof frame.payload === 'string' ? Buffer.from(frame.payload) : toBuffer(frame.payload);
+    const payload = frame.payload === undefined ? EMPTY : bytesOf(frame.payload);
     this.session.sendRawFrame(frame.opcode, frame.fin ?? true, frame.rsv1 ?? false, payload);
   }
 
@@ -344,33 +349,39 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     this.socket.destroy();
   }
 
+  /** Stop reading from the peer (messages already received are still delivered); see resume(). */
+  pause(): void {
+    if (this.flags & FLAG_USER_PAUSED) return;
+    this.flags |= FLAG_USER_PAUSED;
+    this.socket.pause();
+  }
+
+  /** Read from the peer again after pause(). */
+  resume(): void {
+    if (!(this.flags & FLAG_USER_PAUSED)) return;
+    this.flags &= ~FLAG_USER_PAUSED;
+    if (!this.session.isPaused && !(this.flags & FLAG_SOCKET_GONE)) this.socket.resume();
+  }
+
+  /** Whether pause() is in effect. */
+  get isPaused(): boolean {
+    return (this.flags & FLAG_USER_PAUSED) !== 0;
+  }
+
   /** Messages as an async iterator: strings for text, Buffers for binary; ends at close. */
   [Symbol.asyncIterator](): AsyncIterableIterator<string | Buffer> {
     const extras = this.more();
-    const queue = (extras.messageQueue ??= new MessageQueue(this));
-    return queue.iterator();
+    const iterator = (extras.messageIterator ??= new MessageIterator(this));
+    return iterator.iterator();
   }
 
-  // ---- SessionHandler (internal) ----------------------------------------------------------
+  // ---- Session events (SessionHandler) --------------------------------------------------------
 
   /** @internal */
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.deliver(isBinary ? data : decodeUtf8(data), isBinary);
-  }
-
-  /** @internal */
-  onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
-    const text = decodeUtf8Region(source, start, end, ascii);
-    // With frame observation, user code has seen these bytes (the 'frame' payload): do not
-    // assume they are unchanged later.
-    if (!this.session.receiver.observeFrames) rememberDecodedText(text, source, start, end);
-    this.deliver(text, false);
-  }
-
-  private deliver(message: string | Buffer, isBinary: boolean): void {
+  onMessage(message: string | Buffer, isBinary: boolean): void {
     const handlers = this.settings.handlers;
     if (handlers.message !== undefined) handlers.message(this, message, isBinary);
-    const events = (this as unknown as ListenerTableOwner)._events;
+    const events = listenerTable(this);
     if (events === undefined) return;
     // The common case, one listener: call it as emit() would, minus emit()'s generic work.
     const listener = events.message;
@@ -428,21 +439,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   onOutput(): void {
     // The connection being read flushes when its read is handled; others at the end of the turn.
-    if (reading !== this) scheduleFlush(this);
+    outputPending(this);
   }
 
   /** @internal */
   onReceiverResumed(): void {
     if (this.flags & FLAG_CLOSE_DEFERRED) this.finishClose();
-    else this.socket.resume();
+    else if (!(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
   }
 
   // ---- Transport ------------------------------------------------------------------------------
 
   /** @internal Write everything the session produced. Called once per turn. */
   flush(): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
     const output = this.session.takeOutput();
-    if (output === null || this.flags & FLAG_SOCKET_GONE) return;
+    if (output === null) return;
     const socket = this.socket;
     // A backed-up socket queues what we write: copy small slab slices so a slow peer does not pin a shared slab.
     const backedUp = socket.writableLength > 0;
@@ -508,10 +520,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   private dropSlowConsumer(): void {
-    const error = new WebSocketError(
-      ErrorCode.BUFFERED_AMOUNT_EXCEEDED,
-      `peer left more than ${this.settings.maxBufferedAmount} bytes unread`,
-    );
+    const error = new WebSocketError(ErrorCode.BUFFERED_AMOUNT_EXCEEDED, `peer left more than ${this.settings.maxBufferedAmount} bytes unread`);
     this.failure = error;
     this.reportError(error);
     this.socket.destroy();
@@ -522,16 +531,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     const session = this.session;
     // What this connection sends while handling the read (an echo, a reply) is written once,
     // right after it, without waiting for the end of the turn.
-    const outer = reading;
-    reading = this;
+    const outer = beginRead(this);
     try {
       session.receive(chunk);
     } finally {
-      reading = outer;
+      endRead(outer);
       if (session.outputLength > 0) this.flush();
     }
     // While an asynchronous decode runs, stop reading: the backlog stays small.
-    if (session.receiver.isPaused) this.socket.pause();
+    if (session.isPaused) this.socket.pause();
   }
 
   /** @internal */
@@ -550,7 +558,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     this.flags |= FLAG_SOCKET_GONE;
     // A decode still running holds frames that arrived before the FIN (messages, the peer's
     // close frame): report the close once they are parsed.
-    if (this.session.receiver.isPaused) {
+    if (this.session.isPaused) {
       this.flags |= FLAG_CLOSE_DEFERRED;
       return;
     }
@@ -558,11 +566,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   /** @internal */
-  finishDeferredClose(): void {
-    this.finishClose();
-  }
-
-  private finishClose(): void {
+  finishClose(): void {
     if (this.flags & FLAG_CLOSE_EMITTED) return;
     this.flags |= FLAG_CLOSE_EMITTED;
     if (this.closeTimer !== null) {
@@ -627,213 +631,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     }
     this.socket.destroy();
   }
-
-  /** @internal The socket, for the server's bookkeeping. */
-  get transport(): Duplex {
-    return this.socket;
-  }
 }
 
-const FLAG_NEED_DRAIN = 1;
-const FLAG_END_AFTER_FLUSH = 2;
-const FLAG_SOCKET_GONE = 4;
-const FLAG_CLOSE_EMITTED = 8;
-const FLAG_PEER_ENDED = 16;
-const FLAG_CLEAN = 32;
-const FLAG_DRAIN_LISTENER = 64;
-const FLAG_CLOSE_DEFERRED = 128;
+createListenerTableOnFirstListener(WebSocket.prototype);
 
-/**
- * Per-connection state most connections never use: a negotiated subprotocol, the client's
- * URL, application data, the close timer, the error that failed the connection, the queue
- * behind `for await`. Kept out of WebSocket itself so an idle connection stays small.
- */
-class ConnectionExtras {
-  protocol = '';
-  url = '';
-  data: unknown = undefined;
-  closeTimer: NodeJS.Timeout | null = null;
-  failure: WebSocketError | null = null;
-  messageQueue: MessageQueue | null = null;
+function startReading(ws: WebSocket, head: Buffer | undefined, emitOpen: boolean): void {
+  ws.startReading(head, emitOpen);
 }
-
-/**
- * The listener table of a WebSocket: the common names pre-declared (others are added as
- * they come, still in fast mode), no Object.prototype behind it.
- */
-const EventTable = function (this: Record<string, unknown>) {
-  this.message = undefined;
-  this.close = undefined;
-  this.error = undefined;
-} as unknown as new () => object;
-EventTable.prototype = Object.create(null) as object;
-
-interface ListenerTableOwner {
-  _events: Record<string, unknown> | undefined;
-}
-
-// The listener table is created when the first listener is added: every way of adding one
-// goes through these (events.once() and events.on() call them too).
-for (const name of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
-  const add = EventEmitter.prototype[name] as (this: EventEmitter, ...args: unknown[]) => EventEmitter;
-  Object.defineProperty(WebSocket.prototype, name, {
-    value: function addListenerFirst(this: WebSocket & ListenerTableOwner, ...args: unknown[]) {
-      if (this._events === undefined) this._events = new EventTable() as Record<string, unknown>;
-      return add.apply(this, args);
-    },
-    writable: true,
-    configurable: true,
-  });
-}
-
-function startReading(ws: WebSocket, head: Buffer | undefined): void {
-  ws.startReading(head);
+function parseHead(ws: WebSocket, head: Buffer): void {
+  ws.handleSocketData(head);
 }
 function finishDeferredClose(ws: WebSocket): void {
-  ws.finishDeferredClose();
+  ws.finishClose();
 }
 function closeTimedOut(ws: WebSocket): void {
   ws.handleCloseTimeout();
 }
-
-// One flush per event-loop turn for every connection that produced output: everything a
-// connection sends while handling one read (or one timer) leaves in one write.
-let flushQueue: WebSocket[] = [];
-/** The connection whose read is being handled, if any. */
-let reading: WebSocket | null = null;
-let flushScheduled = false;
-
-function scheduleFlush(ws: WebSocket): void {
-  flushQueue.push(ws);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    process.nextTick(flushAll);
-  }
-}
-
-function flushAll(): void {
-  // Flushing can schedule more output (a 'drain' handler that sends): loop until quiet.
-  while (flushQueue.length > 0) {
-    const queue = flushQueue;
-    flushQueue = [];
-    for (let i = 0; i < queue.length; i++) queue[i]!.flush();
-  }
-  flushScheduled = false;
-  lastPieces = null;
-  lastJoined = null;
-}
-
-/**
- * Pending output up to this size is joined into one buffer (one write); above, the pieces go
- * out as they are with one writev (copying large frames costs more than a few extra writes).
- */
-const JOIN_LIMIT = 8 * 1024;
-// The pieces joined last and the result. A broadcast appends the same frame objects to every
-// connection, in the same order: the first connection flushed joins them, the others reuse the
-// join, so K broadcasts in one turn cost one copy and one write per socket. Cleared when the
-// turn's flush ends.
-let lastPieces: Buffer[] | null = null;
-let lastJoined: Buffer | null = null;
-
-/** One buffer for the pieces, or null when they are too large to copy (write them as they are). */
-function joinPieces(pieces: Buffer[]): Buffer | null {
-  const count = pieces.length;
-  if (lastPieces !== null && lastPieces.length === count) {
-    let same = true;
-    for (let i = 0; i < count; i++) {
-      if (pieces[i] !== lastPieces[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastJoined;
-  }
-  let total = 0;
-  for (let i = 0; i < count; i++) total += pieces[i]!.length;
-  if (total > JOIN_LIMIT) return null;
-  const joined = Buffer.concat(pieces, total);
-  lastPieces = pieces;
-  lastJoined = joined;
-  // Make sure the remembered join is dropped at the end of this turn.
-  if (!flushScheduled) {
-    flushScheduled = true;
-    process.nextTick(flushAll);
-  }
-  return joined;
-}
-
-export function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof SharedArrayBuffer !== 'undefined' && (data as unknown) instanceof SharedArrayBuffer) {
-    return Buffer.from(data as unknown as ArrayBuffer);
-  }
-  throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'data must be a string, Buffer, ArrayBuffer or ArrayBufferView');
-}
-
-/** Backs `for await (const message of ws)`: buffers messages, pausing the socket when it holds too much. */
-class MessageQueue {
-  private readonly items: Array<string | Buffer> = [];
-  private bytes = 0;
-  private waiting: ((result: IteratorResult<string | Buffer>) => void) | null = null;
-  private done = false;
-  private static readonly PAUSE_AT = 1024 * 1024;
-
-  constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => this.push(data));
-    ws.on('close', () => this.finish());
-  }
-
-  private push(data: string | Buffer): void {
-    if (this.waiting !== null) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value: data, done: false });
-      return;
-    }
-    this.items.push(data);
-    this.bytes += data.length;
-    if (this.bytes >= MessageQueue.PAUSE_AT) this.ws.transport.pause();
-  }
-
-  private finish(): void {
-    this.done = true;
-    if (this.waiting !== null) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value: undefined, done: true });
-    }
-  }
-
-  iterator(): AsyncIterableIterator<string | Buffer> {
-    const next = (): Promise<IteratorResult<string | Buffer>> => {
-      if (this.items.length > 0) {
-        const value = this.items.shift()!;
-        this.bytes -= value.length;
-        if (this.bytes < MessageQueue.PAUSE_AT / 2 && !this.ws.session.receiver.isPaused) this.ws.transport.resume();
-        return Promise.resolve({ value, done: false });
-      }
-      if (this.done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => {
-        this.waiting = resolve;
-      });
-    };
-    const iterator: AsyncIterableIterator<string | Buffer> = {
-      next,
-      return: () => {
-        // Leaving the loop early does not close the connection; it only stops iterating.
-        this.items.length = 0;
-        this.bytes = 0;
-        this.ws.transport.resume();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
-  }
-}
-
-export type { SessionHandler };

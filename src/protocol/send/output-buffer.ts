@@ -25,7 +25,6 @@ export function detachFromSlab(piece: Buffer): Buffer {
 }
 
 export class OutputBuffer {
-  // ProtocolSession extends this class rather than holding an instance: one object less per connection.
   /** The slab holding the open contiguous piece, or null. */
   private slab: Buffer | null = null;
   private start = 0;
@@ -33,13 +32,13 @@ export class OutputBuffer {
   /** Earlier pieces, in order, when output is not one contiguous slice. */
   private pieces: Buffer[] | null = null;
   /** Bytes pending in this buffer. */
-  outputLength = 0;
+  length = 0;
 
   /**
-   * Reserve `size` bytes at the end of this connection's output and return the buffer to
-   * encode into; the bytes start at `OutputBuffer.offset`. `size` must be below SLAB_MAX_FRAME.
+   * Reserve `size` bytes at the end of this output and return where they start in `target`.
+   * `size` must be below SLAB_MAX_FRAME.
    */
-  reserve(size: number): Buffer {
+  reserve(size: number): number {
     if (SLAB_SIZE - slabUsed < size) {
       slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
       slabUsed = 0;
@@ -49,18 +48,23 @@ export class OutputBuffer {
       this.slab = slab;
       this.start = slabUsed;
     }
-    OutputBuffer.offset = slabUsed;
+    const at = slabUsed;
     slabUsed += size;
     this.end = slabUsed;
-    this.outputLength += size;
-    return slab;
+    this.length += size;
+    return at;
+  }
+
+  /** The buffer that holds the latest reservation (valid right after `reserve`). */
+  get target(): Buffer {
+    return this.slab!;
   }
 
   /** Give back the last `unused` bytes of the latest reservation. */
   unreserve(unused: number): void {
     slabUsed -= unused;
     this.end -= unused;
-    this.outputLength -= unused;
+    this.length -= unused;
   }
 
   /** Append a buffer by reference; it must not change until written. */
@@ -68,19 +72,16 @@ export class OutputBuffer {
     if (data.length === 0) return;
     this.seal();
     (this.pieces ??= []).push(data);
-    this.outputLength += data.length;
+    this.length += data.length;
   }
-
-  /** Offset of the latest reservation in the buffer `reserve` returned. */
-  static offset = 0;
 
   /**
    * Take everything pending: one Buffer when contiguous, an array of Buffers otherwise,
    * or null when empty.
    */
   take(): Buffer | Buffer[] | null {
-    if (this.outputLength === 0) return null;
-    this.outputLength = 0;
+    if (this.length === 0) return null;
+    this.length = 0;
     if (this.pieces === null) {
       const piece = this.slab!.subarray(this.start, this.end);
       this.slab = null;
@@ -96,7 +97,7 @@ export class OutputBuffer {
   clear(): void {
     this.slab = null;
     this.pieces = null;
-    this.outputLength = 0;
+    this.length = 0;
   }
 
   private seal(): void {

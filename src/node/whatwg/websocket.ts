@@ -2,36 +2,16 @@
  * wsforge/whatwg: the browser's WebSocket API (WHATWG WebSockets Standard) on top of
  * wsforge's client, so browser code runs on Node unchanged.
  */
-import { isValidCloseCode } from '../protocol/close.js';
-import { isToken } from '../protocol/extensions.js';
-import { connect, parseWebSocketUrl, type ConnectOptions } from './client.js';
-import { ReadyState, type WebSocket as Connection } from './websocket.js';
+import { isValidCloseCode } from '../../protocol/close.js';
+import { isToken } from '../../protocol/http1/token.js';
+import { ReadyState } from '../../protocol/session/ready-state.js';
+import { connect } from '../client/connect.js';
+import type { ConnectOptions } from '../client/options.js';
+import { parseWebSocketUrl } from '../client/url.js';
+import type { WebSocket as Connection } from '../connection/websocket.js';
+import { CloseEvent, WebSocketMessageEvent } from './events.js';
 
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
-
-/** The `close` event (WHATWG: CloseEvent). */
-export class CloseEvent extends Event {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
-    super(type);
-    this.code = init.code ?? 0;
-    this.reason = init.reason ?? '';
-    this.wasClean = init.wasClean ?? false;
-  }
-}
-
-/** The `message` event: `data` is a string, an ArrayBuffer, a Blob or a Buffer (per binaryType). */
-export class WebSocketMessageEvent extends Event {
-  readonly data: unknown;
-  readonly origin: string;
-  constructor(type: string, init: { data: unknown; origin: string }) {
-    super(type);
-    this.data = init.data;
-    this.origin = init.origin;
-  }
-}
 
 type Handler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
 
@@ -77,7 +57,7 @@ export class WebSocket extends EventTarget {
     }
     if (new Set(list).size !== list.length) throw new DOMException('a subprotocol is listed twice', 'SyntaxError');
     connect(parsed, { ...options, protocols: list }).then(
-      (connection) => this.opened(connection),
+      (connection) => this.opened(connection, list.length > 0),
       () => this.failed(),
     );
   }
@@ -189,7 +169,7 @@ export class WebSocket extends EventTarget {
     }
   }
 
-  private opened(connection: Connection): void {
+  private opened(connection: Connection, protocolsRequested: boolean): void {
     this.connection = connection;
     connection.on('message', (data, isBinary) => {
       let value: unknown = data;
@@ -206,7 +186,9 @@ export class WebSocket extends EventTarget {
       if (!wasClean) this.dispatchEvent(new Event('error'));
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
     });
-    if (this.pendingClose !== null) {
+    // WHATWG (establish a WebSocket connection): subprotocols were requested and the server
+    // selected none: fail the connection, as browsers and Node's own client do.
+    if (this.pendingClose !== null || (protocolsRequested && connection.protocol === '')) {
       connection.terminate();
       return;
     }

@@ -1,0 +1,28 @@
+/** The client's options: what connect() and the WHATWG WebSocket accept. */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ClientExtensionFactory } from '../../protocol/extensions/extension.js';
+import type { PerMessageDeflateOptions } from '../../protocol/extensions/permessage-deflate/params.js';
+import type { ConnectionOptions } from '../connection/options.js';
+
+export interface ConnectOptions extends ConnectionOptions {
+  /** Extra request headers (e.g. Authorization, Cookie). */
+  headers?: Record<string, string | string[]>;
+  /** Subprotocols to offer, in order of preference. */
+  protocols?: string | readonly string[];
+  /** The Origin header, as a browser would send it. */
+  origin?: string;
+  /** Time allowed for connecting and the whole handshake, ms; default 10000. */
+  handshakeTimeout?: number;
+  /** Largest response head in bytes; default 16 KiB. */
+  maxHeaderSize?: number;
+  /** TLS options for wss:// (ca, cert, rejectUnauthorized, servername...). */
+  tls?: TlsConnectionOptions;
+  /** Offer permessage-deflate (RFC 7692); `true` for the defaults. Default: off. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Other per-message extensions to offer. */
+  extensions?: readonly ClientExtensionFactory[];
+  /** Abort the connection attempt. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 10_000;

@@ -1,0 +1,67 @@
+/** The server's options, its events and the defaults of the handshake phase. */
+import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import type { ServerExtensionFactory } from '../../protocol/extensions/extension.js';
+import type { PerMessageDeflateOptions } from '../../protocol/extensions/permessage-deflate/params.js';
+import type { HandshakeDecision, HandshakeRequest } from '../../protocol/handshake/decision.js';
+import type { ConnectionHandlers, ConnectionOptions } from '../connection/options.js';
+import type { WebSocket } from '../connection/websocket.js';
+
+export interface ServerOptions extends ConnectionOptions {
+  /** Serve only these paths (exact match on the path, query ignored); others get 404. Default: all. */
+  path?: string | readonly string[];
+  /** Browsers' `Origin` values allowed; others get 403. Requests without Origin (non-browser clients) pass. */
+  origins?: readonly string[];
+  /** Subprotocols this server speaks, in its order of preference. */
+  protocols?: readonly string[];
+  /** Choose the subprotocol; return undefined for none. Overrides `protocols`. */
+  handleProtocols?: (offered: readonly string[], request: HandshakeRequest) => string | undefined;
+  /** Decide on each handshake (authentication); may be async. */
+  onHandshake?: (request: HandshakeRequest) => HandshakeDecision | Promise<HandshakeDecision>;
+  /**
+   * Accept permessage-deflate (RFC 7692). `true` uses the memory-safe defaults (no context
+   * takeover either way, shared zlib contexts); see README "Compression" for the options.
+   * Default: off.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Other per-message extensions, tried in order (after permessage-deflate). */
+  extensions?: readonly ServerExtensionFactory[];
+  /** Time allowed for a client to send its whole handshake, ms; default 10000. Over it: 408. */
+  handshakeTimeout?: number;
+  /** Largest request head in bytes; default 16 KiB. Over it: 431. */
+  maxHeaderSize?: number;
+  /** Most connections at once, open or handshaking; default unlimited. Over it: 503. */
+  maxConnections?: number;
+  /**
+   * Functions called for every connection, which comes as the first argument: the way to
+   * serve many connections without a closure and a listener table on each (README "Many
+   * connections: server-wide handlers").
+   */
+  handlers?: ServerHandlers;
+}
+
+/** Server-wide handlers: ConnectionHandlers, plus `open` for each new connection. */
+export interface ServerHandlers extends ConnectionHandlers {
+  /** A connection is open: called before the 'connection' event, with the same arguments. */
+  open?(ws: WebSocket, request: HandshakeRequest): void;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  /** Serve `wss://`: options for `tls.createServer` (at least `cert` and `key`). */
+  tls?: TlsOptions;
+}
+
+export interface WebSocketServerEvents {
+  connection: [ws: WebSocket, request: HandshakeRequest];
+  /** A handshake hook threw, or the listening server failed. Emitted only when a listener is attached. */
+  error: [error: Error];
+  /** A handshake was refused: the HTTP status and the reason. */
+  rejected: [status: number, reason: string, request: HandshakeRequest | undefined];
+  listening: [address: AddressInfo];
+  close: [];
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;

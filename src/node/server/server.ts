@@ -1,0 +1,332 @@
+/**
+ * A WebSocket server: standalone on raw TCP or TLS (`listen`), attached to an http/https
+ * server (`attach`), or fed upgrades by any framework (`handleUpgrade`). Every entry mode goes
+ * through the same steps: the HTTP/1.1 request is checked (RFC 6455 §4.2.1), the protocol's
+ * handshake decision applies the admission policy and negotiates, the HTTP/1.1 responder writes
+ * the outcome, and an accepted connection starts.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
+import { CloseCode } from '../../protocol/errors.js';
+import type { ServerExtensionFactory } from '../../protocol/extensions/extension.js';
+import { serverPerMessageDeflate } from '../../protocol/extensions/permessage-deflate/negotiation.js';
+import { PreparedMessage } from '../../protocol/frame/prepared.js';
+import { decideHandshake, type HandshakeOutcome, type HandshakePolicy, type HandshakeRequest } from '../../protocol/handshake/decision.js';
+import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/handshake/upgrade-request.js';
+import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
+import { HandshakeRejection } from '../../protocol/http1/rejection.js';
+import { resolveSettings, type SharedSettings } from '../connection/options.js';
+import { bytesOf, type SendData } from '../connection/send-data.js';
+import { WebSocket } from '../connection/websocket.js';
+import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
+import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
+import { writeAcceptance, writeRejection } from './http1-upgrade.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type ListenOptions, type ServerOptions, type WebSocketServerEvents } from './options.js';
+import { RawHandshake, type RawHandshakeOwner } from './raw-handshake.js';
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** An async handshake decision in progress: bounded by the handshake timeout too. */
+class PendingDecision implements HandshakeInProgress {
+  expired = false;
+  constructor(
+    readonly socket: Duplex,
+    readonly deadline: number,
+  ) {}
+
+  timedOut(): void {
+    // Our own hook is late: the client did nothing wrong, so 503 rather than 408.
+    this.expired = true;
+    writeRejection(this.socket, new HandshakeRejection(503, 'handshake timed out', { 'Retry-After': '1' }));
+  }
+}
+
+export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
+  /** Open connections. */
+  readonly clients = new Set<WebSocket>();
+  private readonly options: ServerOptions;
+  private readonly settings: SharedSettings;
+  private readonly policy: HandshakePolicy;
+  private readonly maxHeaderSize: number;
+  private readonly handshakeTimeout: number;
+  private server: NetServer | null = null;
+  private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: UpgradeListener }> = [];
+  /** Sockets whose handshake is being decided (async hook), counted by maxConnections. */
+  private readonly pending = new Set<Duplex>();
+  /** Raw handshakes reading their head, and async decisions: one sweep times them out. */
+  private readonly deadlines: HandshakeDeadlines;
+  private readonly rawHandshakes: RawHandshakeOwner;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.options = options;
+    // A server's own settings: they carry the handlers and the hook that keeps `clients` current.
+    this.settings = resolveSettings(options, options.handlers, (ws) => this.clients.delete(ws));
+    this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+    this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.deadlines = new HandshakeDeadlines(this.handshakeTimeout);
+    const deflate = options.perMessageDeflate;
+    const extensions: ServerExtensionFactory[] = [
+      ...(deflate ? [serverPerMessageDeflate(deflate === true ? {} : deflate)] : []),
+      ...(options.extensions ?? []),
+    ];
+    this.policy = {
+      paths: options.path === undefined ? null : new Set(typeof options.path === 'string' ? [options.path] : options.path),
+      origins: options.origins === undefined ? null : new Set(options.origins.map((o) => o.toLowerCase())),
+      maxConnections: options.maxConnections ?? Infinity,
+      onHandshake: options.onHandshake,
+      protocols: options.protocols,
+      handleProtocols: options.handleProtocols,
+      extensions,
+    };
+    this.rawHandshakes = {
+      headReceived: (handshake, socket, head, rest) => {
+        this.deadlines.delete(handshake);
+        this.rawHeadReceived(socket, head, rest);
+      },
+      headRefused: (handshake, socket, rejection) => {
+        this.deadlines.delete(handshake);
+        this.respond(socket, rejection, undefined, undefined, undefined);
+      },
+      handshakeGone: (handshake, socket) => {
+        this.deadlines.delete(handshake);
+        this.forget(socket);
+      },
+    };
+  }
+
+  /** Listen on raw TCP (or TLS): handshakes are parsed here, without node:http. */
+  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    if (this.server !== null) return Promise.reject(new Error('already listening'));
+    const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
+    // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
+    const server = options.tls ? createTlsServer({ noDelay: true, ...options.tls }, onSocket) : createNetServer({ noDelay: true }, onSocket);
+    this.server = server;
+    if (options.tls) {
+      // A failed TLS handshake: nothing to answer; just drop it.
+      server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+    }
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        this.server = null;
+        reject(error);
+      };
+      server.once('error', onError);
+      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511 }, () => {
+        server.off('error', onError);
+        server.on('error', (error) => this.reportError(error));
+        const address = server.address() as AddressInfo;
+        this.emit('listening', address);
+        resolve(address);
+      });
+    });
+  }
+
+  /** The bound address in standalone mode. */
+  address(): AddressInfo | null {
+    return (this.server?.address() as AddressInfo | null) ?? null;
+  }
+
+  /**
+   * Serve WebSocket upgrades of an existing http or https server. node:http reads the request
+   * head there, so its own limits apply to it; a server with a longer `headersTimeout` than this
+   * server's handshakeTimeout gets the shorter one (a half-sent head is not held for 60 s).
+   */
+  attach(server: HttpServer | HttpsServer): this {
+    const listener = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.handleUpgrade(request, socket, head);
+    };
+    server.on('upgrade', listener);
+    if (server.headersTimeout === 0 || server.headersTimeout > this.handshakeTimeout) server.headersTimeout = this.handshakeTimeout;
+    this.attached.push({ server, listener });
+    return this;
+  }
+
+  /**
+   * Complete (or refuse) a handshake that an HTTP server parsed. Resolves with the open
+   * connection, or null when refused (the HTTP error is then written and the socket closed).
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): Promise<WebSocket | null> {
+    // Servers like node:http arm their own timeouts on the socket; the connection is ours now.
+    (socket as Partial<Socket>).setTimeout?.(0);
+    socket.on('error', swallowError);
+    if (headSize(request) > this.maxHeaderSize) {
+      return Promise.resolve(this.respond(socket, new HandshakeRejection(431, `request head larger than ${this.maxHeaderSize} bytes`), undefined, undefined, undefined));
+    }
+    return Promise.resolve(this.admitHttp1(socket, headOfIncomingMessage(request), head));
+  }
+
+  /**
+   * Frame a message once for sending to many connections (`ws.sendPrepared`, `broadcast`):
+   * the same bytes go to every socket; with permessage-deflate it is compressed once per
+   * negotiated setting.
+   */
+  prepare(data: SendData, options?: { binary?: boolean; compress?: boolean }): PreparedMessage {
+    const isBinary = typeof data === 'string' ? options?.binary === true : options?.binary !== false;
+    return new PreparedMessage(bytesOf(data), isBinary, options?.compress ?? true);
+  }
+
+  /**
+   * Send one message to many connections, framed once: the same bytes go to every socket.
+   * Default recipients: every open client. Returns how many got it.
+   */
+  broadcast(data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean; except?: WebSocket; to?: Iterable<WebSocket> }): number {
+    // Uncompressed unless asked: broadcast predates compressed prepared messages.
+    const message = data instanceof PreparedMessage ? data : this.prepare(data, { ...options, compress: options?.compress ?? false });
+    let count = 0;
+    const except = options?.except;
+    for (const ws of options?.to ?? this.clients) {
+      if (ws === except || !ws.canSend) continue;
+      ws.sendPrepared(message);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Stop accepting connections, send close 1001 to every client, and resolve when all are
+   * gone (each within the close timeout).
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = (async () => {
+      for (const { server, listener } of this.attached) server.off('upgrade', listener);
+      const server = this.server;
+      const serverClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of this.pending) socket.destroy();
+      this.pending.clear();
+      this.deadlines.abortAll((handshake) => {
+        if (handshake instanceof RawHandshake) handshake.abort();
+      });
+      const gone: Promise<void>[] = [];
+      for (const ws of this.clients) {
+        gone.push(new Promise((resolve) => ws.once('close', () => resolve())));
+        try {
+          ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+        } catch {
+          ws.terminate();
+        }
+      }
+      await Promise.all(gone);
+      await serverClosed;
+      this.emit('close');
+    })();
+    return this.closing;
+  }
+
+  // ---- The handshake ----------------------------------------------------------------------------
+
+  private acceptRawSocket(socket: Socket): void {
+    if (this.closing !== null) {
+      socket.destroy();
+      return;
+    }
+    this.deadlines.add(new RawHandshake(this.rawHandshakes, socket, this.maxHeaderSize, this.deadlines.deadlineFromNow()));
+  }
+
+  private rawHeadReceived(socket: Duplex, headBytes: Buffer, rest: Buffer): void {
+    let head: HttpRequestHead;
+    try {
+      head = parseRequestHead(headBytes);
+    } catch (error) {
+      this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
+      return;
+    }
+    this.admitHttp1(socket, head, rest);
+  }
+
+  /**
+   * Check an HTTP/1.1 upgrade request, decide, and respond. Synchronous unless the hook returns
+   * a promise: a connection costs no promise or async frame when nothing has to be awaited.
+   */
+  private admitHttp1(socket: Duplex, head: HttpRequestHead, rest: Buffer): WebSocket | null | Promise<WebSocket | null> {
+    let upgrade: UpgradeRequest;
+    try {
+      upgrade = validateUpgradeRequest(head);
+    } catch (error) {
+      return this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
+    }
+    const request = new IncomingHandshake('http/1.1', head.method, head.target, head.headers, upgrade, socket);
+    // Count this connection too: a raw one is in no set while it is being decided.
+    const self = this.pending.has(socket) ? 0 : 1;
+    const outcome = decideHandshake(request, this.policy, {
+      connections: this.clients.size + this.pending.size + this.deadlines.size + self,
+      closing: this.closing !== null,
+    });
+    if (!isPromise(outcome)) return this.respond(socket, outcome, upgrade.key, request, rest);
+    // Waiting for an async hook: counted (maxConnections), dropped by close(), and bounded by the timeout.
+    this.pending.add(socket);
+    const waiting = new PendingDecision(socket, this.deadlines.deadlineFromNow());
+    this.deadlines.add(waiting);
+    return outcome.then((decided) => {
+      this.deadlines.delete(waiting);
+      if (waiting.expired) {
+        this.pending.delete(socket);
+        if (decided.accepted) decided.extension?.dispose();
+        return null;
+      }
+      // The client may have gone while we waited.
+      if (socket.destroyed || !socket.writable) {
+        this.pending.delete(socket);
+        if (decided.accepted) decided.extension?.dispose();
+        return null;
+      }
+      return this.respond(socket, decided, upgrade.key, request, rest);
+    });
+  }
+
+  /** Write the outcome out (HTTP/1.1) and, when accepted, start the connection. */
+  private respond(
+    socket: Duplex,
+    outcome: HandshakeOutcome,
+    key: string | undefined,
+    request: HandshakeRequest | undefined,
+    rest: Buffer | undefined,
+  ): WebSocket | null {
+    this.pending.delete(socket);
+    if (!outcome.accepted) {
+      if (outcome.failure !== undefined) this.reportError(outcome.failure);
+      if (this.listenerCount('rejected') > 0) this.emit('rejected', outcome.status, outcome.reason, request);
+      writeRejection(socket, outcome);
+      return null;
+    }
+    if (socket.destroyed) {
+      outcome.extension?.dispose();
+      return null;
+    }
+    writeAcceptance(socket, key!, outcome);
+    const ws = new WebSocket(
+      socket,
+      { role: 'server', protocol: outcome.protocol, extension: outcome.extension, head: rest },
+      { settings: this.settings, options: this.options },
+    );
+    if (outcome.data !== undefined) ws.data = outcome.data;
+    this.clients.add(ws);
+    this.options.handlers?.open?.(ws, request!);
+    this.emit('connection', ws, request!);
+    return ws;
+  }
+
+  /** A socket that went away during its handshake. */
+  private forget(socket: Duplex): void {
+    this.pending.delete(socket);
+    socket.destroy();
+  }
+
+  private reportError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}
+
+function swallowError(): void {
+  // Errors on a socket still in the handshake end it; 'close' does the bookkeeping.
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function';
+}
