@@ -5,7 +5,7 @@
 //   and context takeover (catching a peer that refers further back than agreed), and compresses its own with
 //   the window and takeover agreed for its side.
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { DriverRole } from './frames.js';
+import type { DriverRole } from './frame-spec.js';
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);

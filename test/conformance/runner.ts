@@ -1,7 +1,7 @@
 // Runs one case against one target and judges the outcome. Every wait is bounded by the case's timeout;
 // every socket is destroyed at the end of the case, pass or fail.
 import { closeFrame } from './cases/build.js';
-import { hex } from './frames.js';
+import { hex } from './format.js';
 import type { TargetSession } from './targets.js';
 import type { Case, ExpectedItem, Outcome, Step } from './types.js';
 import type { ReceivedEvent, Wire } from './wire.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { constants, createDeflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw } from 'node:zlib';
 import { parseExtensionHeader, type PerMessageDeflateOptions } from '../../src/protocol/index.js';
-import { seededRandom } from './wire-frames.js';
+import { seededRandom } from './seeded-random.js';
 
 export const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 export const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');

@@ -20,7 +20,8 @@ import { guardProcess } from '../helpers/process-guard.js';
 import { exchange, headerValue, type HttpHead, openRaw, type RawPeer, upgradeRequest } from '../helpers/raw-peer.js';
 import { echo, SERVER_MODES, startServer, type RunningServer, type ServerMode } from '../helpers/server-fixture.js';
 import { nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
-import { OP, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { OP, readClose, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 guardProcess();
 

@@ -10,7 +10,7 @@
 // The driver compresses what it sends with the agreed parameters of its side (window, context takeover) and
 // inflates the peer's messages with the peer's (deflate.ts), so an echo only matches when both ends honour the
 // agreement. Echoes of 1024 bytes or more must come back compressed (`compressedFrom`).
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category, DeflateStep, ExpectedItem, HandshakeSpec, Step } from '../types.js';
 import { binary, binaryFrame, closeFrame, contFrame, hexBytes, pingFrame, send, text, textFrame } from './build.js';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
@@ -68,12 +68,12 @@ export function noisy(n: number, seed: number): Buffer {
 }
 
 interface Message {
-  opcode: typeof OP.text | typeof OP.binary;
+  opcode: typeof OP.TEXT | typeof OP.BINARY;
   data: Buffer;
 }
 
-const textMessage = (data: Buffer): Message => ({ opcode: OP.text, data });
-const binaryMessage = (data: Buffer): Message => ({ opcode: OP.binary, data });
+const textMessage = (data: Buffer): Message => ({ opcode: OP.TEXT, data });
+const binaryMessage = (data: Buffer): Message => ({ opcode: OP.BINARY, data });
 
 /** Several messages per case: fewer as they grow (about 2 MiB at most each way). */
 function countFor(size: number): number {
@@ -107,7 +107,7 @@ function echoCase(id: string, description: string, messages: Message[], handshak
     steps: messages.map((m): DeflateStep => ({ deflate: { opcode: m.opcode, payload: m.data, ...(fragmentSize !== undefined ? { fragmentSize } : {}) } })),
     outcome: {
       kind: 'echo',
-      messages: messages.map((m): ExpectedItem => (m.opcode === OP.text ? text(m.data) : binary(m.data))),
+      messages: messages.map((m): ExpectedItem => (m.opcode === OP.TEXT ? text(m.data) : binary(m.data))),
       compressedFrom: THRESHOLD,
     },
     weight: weightFor(bytes),
