@@ -182,7 +182,7 @@ export async function openServerCase(host: string, port: number, kase: Case, tim
   const socket = await connectTcp(host, port, timeoutMs);
   try {
     const offer = kase.handshake?.offerExtensions;
-    const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
+    const hs = await clientHandshake(socket, { host, port, path: '/', ...(offer === undefined ? {} : { extensions: offer }), timeoutMs });
     const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
     if (expected instanceof RegExp) {
       if (hs.extensions === null || !expected.test(hs.extensions))
