@@ -619,8 +619,8 @@ describe('limits and shared zlib contexts (decisions)', () => {
   });
 });
 
-// Last: a BFINAL message can leave a broken context in the process-wide pool (DEFLATE-FINDINGS D1);
-// the pool is emptied around these tests so that a failure shows here only.
+// Last: a BFINAL message once left a broken context in the process-wide pool (CHANGELOG 0.1.0, RFC 7692
+// §7.2.3.4); the pool is emptied around these tests so that a regression shows here only.
 describe('a DEFLATE block with BFINAL set (RFC 7692 §7.2.3.4)', () => {
   async function drainInflatePool(): Promise<void> {
     const server = await startServer({ perMessageDeflate: true });

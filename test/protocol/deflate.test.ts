@@ -893,8 +893,8 @@ describe('shared zlib contexts (decision: memory-safe mode)', () => {
   });
 });
 
-// Last in the file: while a BFINAL message can leave a broken context in the process-wide pool
-// (DEFLATE-FINDINGS D1), each of these tests first and last empties the pool, so that a failure
+// Last in the file: a BFINAL message once left a broken context in the process-wide pool (CHANGELOG
+// 0.1.0, RFC 7692 §7.2.3.4); each of these tests first and last empties the pool, so that a regression
 // shows here and not in an unrelated test.
 describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
   /** Take every idle pooled inflate context once (10 decodes at once), so a broken one is discarded. */
