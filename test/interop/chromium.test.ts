@@ -90,8 +90,8 @@ describe('Chromium <-> wsforge', () => {
     assert.deepEqual(result.smallText, { same: true });
     assert.equal(result.streamedText?.length, streamed.length, 'streamed text length');
     assert.ok(result.streamedText === streamed, 'the fragmented text arrived whole and equal');
-    // The reason in the page's close event is the server's echo; the demo-page test checks it (FINDINGS.md I1).
-    assert.deepEqual(result.close && { code: result.close.code, wasClean: result.close.wasClean }, { code: 1000, wasClean: true }, 'close event in the page');
+    // The page's close event shows the server's answering close frame, which echoes code and reason (RFC 6455 §5.5.1).
+    assert.deepEqual(result.close, { code: 1000, reason: 'done', wasClean: true }, 'close event in the page');
 
     const { recorder: seen } = await server.connectionAt('/direct');
     assert.deepEqual(await seen.waitForClose(), { code: 1000, reason: 'done' });
