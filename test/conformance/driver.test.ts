@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { CATEGORIES, checkTables, selectCases } from './cases/index.js';
-import { binary, deflateMessage, text } from './cases/build.js';
+import { binary, text } from './cases/build.js';
+import { deflateMessage, inflateMessage } from '../helpers/deflate-codec.js';
 import { WebSocketServer } from 'ws';
 import { OP, WireFrameReader, closePayload, type WireFrame } from '../helpers/wire-frames.js';
 import { encodeFrame, type DriverRole } from './frame-spec.js';
@@ -387,7 +388,7 @@ describe('conformance driver: catches misbehaving permessage-deflate servers', {
     const { session } = await scriptedServer((f, reply, socket) => {
       if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) {
         // The answers below all carry client_no_context_takeover: each client message inflates on its own.
-        const data = f.rsv1 ? inflateRawSync(Buffer.concat([f.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : f.payload;
+        const data = f.rsv1 ? inflateMessage(f.payload) : f.payload;
         const out = compress(data);
         reply({ opcode: f.opcode, payload: out ?? data, rsv1: out !== null });
       } else goodEcho(f, reply, socket);
@@ -395,17 +396,16 @@ describe('conformance driver: catches misbehaving permessage-deflate servers', {
     sessions.push(session);
     return session;
   }
-  const sync = (data: Buffer, windowBits = 15): Buffer => deflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH, windowBits }).subarray(0, -4);
   const quick = (id: string): Case => ({ ...caseById(id), timeoutMs: 2000 });
 
   test('a correct scripted server passes a compression case', async () => {
-    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', (d) => (d.length >= 1024 ? sync(d) : null));
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', (d) => (d.length >= 1024 ? deflateMessage(d) : null));
     const r = await runCase(s, quick('12.1.5'), '12');
     assert.ok(r.passed, r.problems.join('; '));
   });
 
   test('a server using a 32 KiB window after agreeing to server_max_window_bits=9 is caught', async () => {
-    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9', (d) => (d.length >= 1024 ? sync(d, 15) : null));
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9', (d) => (d.length >= 1024 ? deflateMessage(d, 15) : null));
     const r = await runCase(s, quick('13.3.1'), '13');
     assert.ok(!r.passed);
     assert.ok(r.problems.some((p) => p.includes('agreed window of 9 bits')), r.problems.join('; '));

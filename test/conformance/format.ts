@@ -3,7 +3,7 @@ import type { CaseResult } from './runner.js';
 import type { SuiteReport } from './suite.js';
 
 /** The first `max` bytes in hex, spaced, with the total length when there are more. */
-export function hex(buf: Buffer, max = 48): string {
+export function hexPreview(buf: Buffer, max = 48): string {
   const s = buf.subarray(0, max).toString('hex').replace(/(..)(?!$)/g, '$1 ');
   return buf.length > max ? `${s} ... (${buf.length} bytes)` : s;
 }

@@ -6,7 +6,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import { DeflateCodec, deflateAgreement, type DeflateAgreement } from './deflate.js';
 import { OP, WireFrameReader, type WireFrame } from '../helpers/wire-frames.js';
 import { encodeFrame, payloadOf, type DriverRole, type FrameSpec } from './frame-spec.js';
-import { hex } from './format.js';
+import { hexPreview } from './format.js';
 import type { DeflateStep, Step } from './types.js';
 
 export type ReceivedEvent =
@@ -155,7 +155,7 @@ export class Wire {
   /** The frame with its header and first 16 payload bytes (as received, still masked), for reports. */
   private describeFrame(f: WireFrame): string {
     const flags = `${f.fin ? 'FIN ' : ''}${f.rsv1 ? 'RSV1 ' : ''}${f.rsv2 ? 'RSV2 ' : ''}${f.rsv3 ? 'RSV3 ' : ''}${f.masked ? 'MASK ' : ''}`;
-    return `opcode ${f.opcode} ${flags}len ${f.payload.length} [${hex(f.raw.subarray(0, f.headerLength + 16), 24)}]`;
+    return `opcode ${f.opcode} ${flags}len ${f.payload.length} [${hexPreview(f.raw.subarray(0, f.headerLength + 16), 24)}]`;
   }
 
   private onFrame(f: WireFrame): void {
@@ -222,7 +222,7 @@ export class Wire {
       if (inflated === null) return;
       data = inflated;
     }
-    if (m.opcode === OP.TEXT && !isUtf8(data)) this.violation(`${peer} sent a text message that is not valid UTF-8: ${hex(data, 32)}`);
+    if (m.opcode === OP.TEXT && !isUtf8(data)) this.violation(`${peer} sent a text message that is not valid UTF-8: ${hexPreview(data, 32)}`);
     this.events.push({ kind: m.opcode === OP.TEXT ? 'text' : 'binary', data, frames: m.frames, at: now, compressed: m.compressed });
   }
 
@@ -266,7 +266,7 @@ export class Wire {
       code = payload.readUInt16BE(0);
       reason = payload.subarray(2);
       if (!isValidCloseCode(code)) this.violation(`peer sent close code ${code}, which may not be sent (RFC 6455 §7.4)`);
-      if (!isUtf8(reason)) this.violation(`peer sent a close reason that is not valid UTF-8: ${hex(reason)}`);
+      if (!isUtf8(reason)) this.violation(`peer sent a close reason that is not valid UTF-8: ${hexPreview(reason)}`);
     }
     this.closeEvent = { kind: 'close', code, reason, payload, at };
     this.events.push(this.closeEvent);
@@ -383,6 +383,6 @@ export class Wire {
   }
 
   receivedHex(): string {
-    return hex(Buffer.concat(this.firstBytes), 64);
+    return hexPreview(Buffer.concat(this.firstBytes), 64);
   }
 }

@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { hexBytes } from './hex-bytes.js';
 import { clientFrame, closePayload, EXAMPLE_MASK, OP, parseWireFrames, readClose, serverFrame, WireFrameReader, type WireFrame } from './wire-frames.js';
-
-const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
 describe('test frame codec: RFC 6455 §5.7 examples', () => {
   const examples: Array<[string, Buffer, string]> = [
@@ -19,20 +18,20 @@ describe('test frame codec: RFC 6455 §5.7 examples', () => {
   ];
   for (const [name, encoded, bytes] of examples) {
     test(`RFC 6455 §5.7: ${name} is ${bytes}, and reads back`, () => {
-      assert.deepEqual(encoded, hex(bytes));
-      const [frame, ...rest] = parseWireFrames(hex(bytes));
+      assert.deepEqual(encoded, hexBytes(bytes));
+      const [frame, ...rest] = parseWireFrames(hexBytes(bytes));
       assert.equal(rest.length, 0);
-      assert.deepEqual(frame!.raw, hex(bytes));
+      assert.deepEqual(frame!.raw, hexBytes(bytes));
       assert.equal(frame!.payload.toString('latin1'), name.match(/"(.*)"/)![1]);
       assert.equal(frame!.minimalLength, true);
     });
   }
 
   test('RFC 6455 §5.7: 256 bytes use 7E 01 00, 64 KiB use 7F 00 00 00 00 00 01 00 00; forced longer forms are read as non-minimal', () => {
-    assert.deepEqual(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(256) }).subarray(0, 4), hex('82 7e 0100'));
-    assert.deepEqual(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(65536) }).subarray(0, 10), hex('82 7f 0000000000010000'));
+    assert.deepEqual(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(256) }).subarray(0, 4), hexBytes('82 7e 0100'));
+    assert.deepEqual(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(65536) }).subarray(0, 10), hexBytes('82 7f 0000000000010000'));
     const forced = serverFrame({ opcode: OP.BINARY, payload: 'ab', lengthBits: 64 });
-    assert.deepEqual(forced, hex('82 7f 0000000000000002 6162'));
+    assert.deepEqual(forced, hexBytes('82 7f 0000000000000002 6162'));
     const [frame] = parseWireFrames(forced);
     assert.equal(frame!.lengthBits, 64);
     assert.equal(frame!.minimalLength, false);
@@ -41,9 +40,9 @@ describe('test frame codec: RFC 6455 §5.7 examples', () => {
 
 describe('test frame codec: what a correct endpoint never sends', () => {
   test('reserved bits, a reserved opcode and a declared length with no payload are written as asked', () => {
-    assert.deepEqual(serverFrame({ opcode: 0x3, rsv1: true, rsv2: true, rsv3: true, payload: 'x' }), hex('f3 01 78'));
-    assert.deepEqual(serverFrame({ opcode: OP.BINARY, declaredLength: 2 ** 40 }), hex('82 7f 0000010000000000'));
-    assert.deepEqual(serverFrame({ opcode: OP.BINARY, lengthBits: 64, declaredLength: 0x8000000000000001n }), hex('82 7f 8000000000000001'));
+    assert.deepEqual(serverFrame({ opcode: 0x3, rsv1: true, rsv2: true, rsv3: true, payload: 'x' }), hexBytes('f3 01 78'));
+    assert.deepEqual(serverFrame({ opcode: OP.BINARY, declaredLength: 2 ** 40 }), hexBytes('82 7f 0000010000000000'));
+    assert.deepEqual(serverFrame({ opcode: OP.BINARY, lengthBits: 64, declaredLength: 0x8000000000000001n }), hexBytes('82 7f 8000000000000001'));
   });
 
   test('a length that does not fit the forced form, or a mask that is not 4 bytes, is refused', () => {
@@ -54,7 +53,7 @@ describe('test frame codec: what a correct endpoint never sends', () => {
 
   test('RFC 6455 §5.2: a 64-bit length with the most significant bit set, or over the limit, stops the reader with a reason', () => {
     const msb = new WireFrameReader();
-    assert.deepEqual(msb.push(hex('82 7f 8000000000000001')), []);
+    assert.deepEqual(msb.push(hexBytes('82 7f 8000000000000001')), []);
     assert.match(msb.error ?? '', /most significant bit/);
     const limited = new WireFrameReader(10);
     assert.deepEqual(limited.push(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(11) })), []);

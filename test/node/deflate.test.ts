@@ -14,8 +14,10 @@ import { connect, type ConnectOptions, type WebSocket } from '../../src/index.js
 import { ErrorCode, type PerMessageDeflateOptions, pooledContextCount, WebSocketError } from '../../src/protocol/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import {
-  deflateMessage, hex, inflateMessage, jsonText, noisyBytes, paramSet, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
+  deflateMessage, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
 } from '../helpers/deflate-codec.js';
+import { paramSet } from '../helpers/extension-params.js';
+import { hexBytes } from '../helpers/hex-bytes.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { exchange, headerValue, type HttpHead, openRaw, type RawPeer, upgradeRequest } from '../helpers/raw-peer.js';
 import { echo, SERVER_MODES, startServer, type RunningServer, type ServerMode } from '../helpers/server-fixture.js';
@@ -407,8 +409,8 @@ describe('receiving compressed frames on the wire (RFC 7692 §6.2, §8)', () => 
     const { ws, peer } = await openClient(t, { perMessageDeflate: true }, 'permessage-deflate');
     const messages: string[] = [];
     ws.on('message', (data) => messages.push(String(data)));
-    peer.write(hex('c1 07 f2 48 cd c9 c9 07 00'));
-    peer.write(hex('c1 05 f2 00 11 00 00'));
+    peer.write(hexBytes('c1 07 f2 48 cd c9 c9 07 00'));
+    peer.write(hexBytes('c1 05 f2 00 11 00 00'));
     await waitUntil(() => messages.length === 2, 3000, 'two messages');
     assert.deepEqual(messages, ['Hello', 'Hello']);
   });
@@ -644,7 +646,7 @@ describe('a DEFLATE block with BFINAL set (RFC 7692 §7.2.3.4)', () => {
       ws.on('message', (data) => received.push(String(data)));
     });
     const first = await rawClient(t, server, 'permessage-deflate');
-    sendMasked(first.peer, { opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') });
+    sendMasked(first.peer, { opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') });
     await waitUntil(() => received.length === 1, 3000, 'the BFINAL message');
     const others = await Promise.all([1, 2].map(() => rawClient(t, server, 'permessage-deflate')));
     for (const [i, other] of others.entries()) {

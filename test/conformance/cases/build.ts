@@ -1,5 +1,4 @@
 // Small constructors for the case tables, so that each table reads like the Autobahn case list.
-import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { OP, closePayload } from '../../helpers/wire-frames.js';
 import type { FrameSpec } from '../frame-spec.js';
 import type { ExpectedItem, SendStep, Step } from '../types.js';
@@ -83,15 +82,4 @@ export function payload(kind: 'text' | 'binary', n: number): Buffer {
     payloadCache.set(key, b);
   }
   return b;
-}
-
-export const hexBytes = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-/**
- * permessage-deflate payload of one message without context takeover (RFC 7692 §7.2.1): raw DEFLATE ended by
- * a sync flush, with the trailing 00 00 ff ff removed. For compression cases (frames with rsv1: true).
- */
-export function deflateMessage(data: Buffer | string): Buffer {
-  const out = deflateRawSync(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
 }

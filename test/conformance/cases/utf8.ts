@@ -6,7 +6,8 @@
 // rest of the message (Autobahn 6.4.*).
 import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category, Step } from '../types.js';
-import { contFrame, fragment, fragmentBy, hexBytes, payload, send, sendEach, text, textFrame } from './build.js';
+import { contFrame, fragment, fragmentBy, payload, send, sendEach, text, textFrame } from './build.js';
+import { hexBytes } from '../../helpers/hex-bytes.js';
 
 const kosme = hexBytes('cebae1bdb9cf83cebcceb5'); // κόσμε
 const helloUtf8 = Buffer.from('Hello-µ@ßöäüàá-UTF-8!!', 'utf8');
