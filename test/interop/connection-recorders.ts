@@ -6,7 +6,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type WS from 'ws';
 import type { WebSocketServer as WsWebSocketServer } from 'ws';
 import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
-import { Deferred, EventQueue, withTimeout } from './bounded-wait.js';
+import { withTimeout } from '../helpers/timing.js';
+import { Deferred, EventQueue } from './bounded-wait.js';
 import { loadWs } from './npm-peers.js';
 
 export interface ReceivedMessage {
