@@ -3,8 +3,7 @@
 // controls; then a WebSocket opened directly in a page against an in-process wsforge server.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { WebSocket } from '../../src/index.js';
-import { echo, echoOrStream, startWsforgeServer } from './connection-recorders.js';
+import { echoOrStream, startWsforgeServer } from './connection-recorders.js';
 import {
   demoHex,
   launchChromium,

@@ -20,7 +20,6 @@ import {
   type ChromiumSession,
 } from './chromium-peer.js';
 import {
-  echo,
   echoOrStream,
   openWsClient,
   startWsforgeServer,

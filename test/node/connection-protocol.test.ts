@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { connect, type ServerOptions, type WebSocket } from '../../src/index.js';
+import { connect, type ServerOptions } from '../../src/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { connectedPair, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, type ConnectedPair } from '../helpers/server-fixture.js';
 import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { clientFrame, closePayload, OP, readClose, serverFrame } from '../helpers/wire-frames.js';
 

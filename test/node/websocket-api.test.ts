@@ -10,7 +10,7 @@ import { connect, type ServerOptions, type WebSocket } from '../../src/index.js'
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { connectedPair, echo, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, echo, startServer, type ConnectedPair } from '../helpers/server-fixture.js';
 import { delay, nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
 import { clientFrame, OP, readClose, type WireFrame } from '../helpers/wire-frames.js';
 
