@@ -10,7 +10,7 @@ import { connect, type ServerOptions, type WebSocket } from '../../src/index.js'
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { connectedPair, echo, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, echo, startServer, type ConnectedPair } from '../helpers/server-fixture.js';
 import { delay, nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
 import { clientFrame, OP, readClose, type WireFrame } from '../helpers/wire-frames.js';
 
@@ -380,6 +380,7 @@ describe('backpressure (decision: highWaterMark 1 MiB, drain, maxBufferedAmount)
     assert.equal(result, false, 'send() returned false');
     // 'drain' may have fired while the kernel still took data; from here on the socket cannot empty.
     drained = false;
+    // No event can show that 'drain' stays away (the socket cannot empty while the peer is paused): a bounded look.
     await delay(100);
     assert.equal(drained, false, "no 'drain' while the peer does not read");
     const drain = nextEvent(ws, 'drain', 10_000);
@@ -439,9 +440,12 @@ describe('server: clients, close(), broadcast()', () => {
     let resolved = false;
     const closing = server.wss.close().then(() => (resolved = true));
     for (const { peer } of peers) assert.equal((await peer.nextClose()).code, 1001);
-    await delay(50);
+    // One client completes the closing handshake and is gone while two are still open: close() must still wait.
+    const [first, ...others] = peers;
+    first!.peer.sendClose(1001);
+    await waitUntil(() => server.wss.clients.size === 2, 2000, 'the first client to be gone');
     assert.equal(resolved, false, 'close() waits for the clients');
-    for (const { peer } of peers) peer.sendClose(1001);
+    for (const { peer } of others) peer.sendClose(1001);
     await withTimeout(closing, 2000, 'wss.close()');
     assert.equal(server.wss.clients.size, 0);
     for (const { peer } of peers) await peer.waitEnd();
