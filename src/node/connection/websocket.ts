@@ -154,8 +154,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   private readonly settings: SharedSettings;
   private flags = 0;
   /** Keepalive stamps (keepalive.ts clock units): data last received; a message last sent or received. */
-  private seenAt: number;
-  private messageAt: number;
+  private seenAt = 0;
+  private messageAt = 0;
   /** What only some connections need, allocated on first use (see ConnectionExtras). */
   private extras: ConnectionExtras | null = null;
 
@@ -176,7 +176,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     // No listener table until a listener is added (see listener-table.ts).
     withoutListenerTable(this);
     this.socket = transport;
-    this.seenAt = this.messageAt = coarseNow();
     if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
     if (init.url !== undefined) this.more().url = init.url;
     if (start.handshake !== undefined) this.more().handshake = start.handshake;
@@ -192,6 +191,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       if (settings.server === null) clientKeepalive(settingsPeriod(settings)).members.add(this);
       settings.keepalive.joined();
     }
+    // After joined(), which brings the clock up to date.
+    this.seenAt = this.messageAt = coarseNow();
     // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
     if (start.deferReading) {
       // Client side: the caller attaches its handlers after `await connect()`; frames that came
@@ -297,7 +298,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Whether a message may be sent now (open, and no close frame sent). */
   get canSend(): boolean {
-    return this.session.canSendMessage && !(this.flags & FLAG_CLOSE_EMITTED);
+    return this.session.canSendMessage && !(this.flags & (FLAG_CLOSE_EMITTED | FLAG_SOCKET_GONE));
   }
 
   /**
@@ -486,7 +487,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * the server's `pubsub` adapter). Returns how many local subscribers got it.
    */
   publish(topic: string, data: SendData, options?: { binary?: boolean; compress?: boolean }): number {
-    return this.serverHooks('publish').publishFrom(this, topic, data, options);
+    const server = this.serverHooks('publish');
+    if (!this.canSend) throw new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is not open (closing or closed)');
+    return server.publishFrom(this, topic, data, options);
   }
 
   private serverHooks(what: string): NonNullable<SharedSettings['server']> {
@@ -749,6 +752,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.failure = error;
     this.reportError(error);
     this.releaseHeld();
+    // Nothing more is written to it; its 'close' follows.
+    this.flags |= FLAG_SOCKET_GONE;
     this.socket.destroy();
   }
 
