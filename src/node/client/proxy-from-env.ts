@@ -4,9 +4,10 @@
  *
  * - `https_proxy` for wss: targets, `http_proxy` for ws:, then `all_proxy`; for each name the
  *   lowercase variable wins over the uppercase one (curl's order); an empty value is unset.
- * - `no_proxy` (else `NO_PROXY`): a list separated by commas or spaces. `*` alone bypasses
- *   every proxy. A name matches itself and its subdomains (`example.com`, `.example.com` and
- *   `*.example.com` all match `example.com` and `a.example.com`, never `badexample.com`); an IP
+ * - `no_proxy` (else `NO_PROXY`): a list separated by commas or spaces. A `*` entry bypasses
+ *   every proxy (undici; curl wants `*` alone). A name matches itself and its subdomains
+ *   (`example.com`, `.example.com` and `*.example.com` all match `example.com` and
+ *   `a.example.com`, never `badexample.com`); an IP
  *   address matches only that address (IPv6 with or without brackets, in any spelling), or a
  *   range in CIDR notation (`10.0.0.0/8`, `fd00::/8`); an entry with `:port` matches only that
  *   port (undici's rule; `[::1]:8080` for IPv6).
