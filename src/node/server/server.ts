@@ -121,8 +121,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     };
   }
 
-  /** Listen on raw TCP (or TLS): handshakes are parsed here, without node:http. */
-  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+  /**
+   * Listen on raw TCP (or TLS), or on a Unix socket with `path`: handshakes are parsed here,
+   * without node:http. Resolves with the bound address (the path for a Unix socket).
+   */
+  listen(options: ListenOptions & { path: string }): Promise<string>;
+  listen(options?: ListenOptions): Promise<AddressInfo>;
+  listen(options: ListenOptions = {}): Promise<AddressInfo | string> {
     if (this.server !== null) return Promise.reject(new Error('already listening'));
     const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
     // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
@@ -138,19 +143,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         reject(error);
       };
       server.once('error', onError);
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511 }, () => {
+      const backlog = options.backlog ?? 511;
+      const where = options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog } : { path: options.path, backlog };
+      server.listen(where, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
-        const address = server.address() as AddressInfo;
+        const address = server.address() as AddressInfo | string;
         this.emit('listening', address);
         resolve(address);
       });
     });
   }
 
-  /** The bound address in standalone mode. */
-  address(): AddressInfo | null {
-    return (this.server?.address() as AddressInfo | null) ?? null;
+  /** The bound address in standalone mode: the socket path when listening on a Unix socket. */
+  address(): AddressInfo | string | null {
+    return this.server?.address() ?? null;
   }
 
   /**
