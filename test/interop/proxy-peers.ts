@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { delay } from './bounded-wait.js';
+import { delay } from '../helpers/timing.js';
 import { PeerProcess, requirePath } from './peer-process.js';
 
 export const TINYPROXY = '/usr/bin/tinyproxy';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type ConnectOptions, type HandshakeRequest, WebSocketError, WebSocketServer, type WebSocket } from '../../src/index.js';
 import { WebSocket as WhatwgWebSocket } from '../../src/whatwg.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { nextEvent, withTimeout } from './bounded-wait.js';
+import { nextEvent, withTimeout } from '../helpers/timing.js';
 import { freePort, type RunningProxy, startMicrosocks, startTinyproxy } from './proxy-peers.js';
 
 guardProcess();
@@ -56,10 +56,10 @@ async function proxy(t: TestContext, start: () => Promise<RunningProxy>): Promis
 async function roundTrip(url: string, options: ConnectOptions): Promise<WebSocket> {
   const ws = await withTimeout(connect(url, options), 5000, `connect(${url})`);
   try {
-    const text = nextEvent<[string | Buffer, boolean]>(ws, 'message', 3000, 'the text echo');
+    const text = nextEvent<[string | Buffer, boolean]>(ws, 'message', 3000);
     ws.send('through the proxy');
     assert.deepEqual(await text, ['through the proxy', false]);
-    const binary = nextEvent<[string | Buffer, boolean]>(ws, 'message', 3000, 'the binary echo');
+    const binary = nextEvent<[string | Buffer, boolean]>(ws, 'message', 3000);
     const bytes = Buffer.from([0, 1, 2, 253, 254, 255]);
     ws.send(bytes);
     const [data, isBinary] = await binary;

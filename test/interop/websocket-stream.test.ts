@@ -9,7 +9,8 @@ import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { type HandshakeRequest, WebSocketServer, type WebSocket } from '../../src/index.js';
 import { WebSocketError as WhatwgWebSocketError, WebSocketStream } from '../../src/whatwg.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { EventQueue, delay, nextEvent, withTimeout } from './bounded-wait.js';
+import { EventQueue } from './bounded-wait.js';
+import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { loadUndici } from './npm-peers.js';
 import { freePort } from './proxy-peers.js';
 
