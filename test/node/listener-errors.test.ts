@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import type { WebSocket } from '../../src/index.js';
 import type { WebSocketError } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw } from '../helpers/raw-peer.js';

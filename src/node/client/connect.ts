@@ -9,7 +9,7 @@ import { ErrorCode, WebSocketError } from '../../protocol/errors.js';
 import type { ClientExtensionFactory } from '../../protocol/extensions/extension.js';
 import { clientPerMessageDeflate } from '../../protocol/extensions/permessage-deflate/negotiation.js';
 import { type ClientHandshake, createClientHandshake, formatUpgradeRequest } from '../../protocol/handshake/client-request.js';
-import { checkHandshakeResponse } from '../../protocol/handshake/client-response.js';
+import { checkHandshakeResponse, type ClientHandshakeResult } from '../../protocol/handshake/client-response.js';
 import { responseBodyComplete, responseBodyPrefix } from '../../protocol/http1/body.js';
 import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseResponseHead } from '../../protocol/http1/head-parser.js';
 import { WebSocket } from '../connection/websocket.js';
@@ -179,7 +179,7 @@ class ConnectAttempt {
       else setTimeout(() => this.failWithStatus(), REFUSAL_BODY_WAIT).unref();
       return;
     }
-    let result;
+    let result: ClientHandshakeResult;
     try {
       result = checkHandshakeResponse(this.handshake, response);
     } catch (error) {

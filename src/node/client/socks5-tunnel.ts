@@ -69,7 +69,7 @@ export function socks5Tunnel(proxy: ProxyServer): TransportOpener {
           failWith(new WebSocketError(ErrorCode.PROXY_CONNECTION, `SOCKS5 proxy ${proxy.label} spoke before the greeting`));
           return;
         }
-        let step;
+        let step: ReturnType<typeof negotiation.receive>;
         try {
           step = negotiation.receive(chunk);
         } catch (error) {

@@ -114,7 +114,7 @@ class HeldOutput implements BudgetHolder {
   constructor(readonly ws: WebSocket) {
     // An error means the socket is failing or ended: its 'close' follows and does the rest.
     this.written = (error) => {
-      if (error == null) ws.handleSocketDrain();
+      if (error === undefined || error === null) ws.handleSocketDrain();
     };
   }
 
@@ -287,8 +287,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Bytes accepted for sending and not yet written to the network (queued, held, in the socket). */
   get bufferedAmount(): number {
-    const held = this.extras?.held;
-    return this.session.pendingBytes + (held == null ? 0 : held.bytes) + this.socket.writableLength;
+    const held = this.extras?.held ?? null;
+    return this.session.pendingBytes + (held === null ? 0 : held.bytes) + this.socket.writableLength;
   }
 
   /** The remote address of the underlying socket, when it has one. */
@@ -467,8 +467,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Leave a topic. Returns false when not subscribed. */
   unsubscribe(topic: string): boolean {
-    const topics = this.extras?.topics;
-    if (topics == null || !topics.delete(topic)) return false;
+    const topics = this.extras?.topics ?? null;
+    if (topics === null || !topics.delete(topic)) return false;
     this.settings.server?.topics.remove(topic, this);
     return true;
   }
@@ -691,9 +691,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Write what was held, in order, with whatever the session produced since. */
   private writeHeld(): void {
-    const held = this.extras?.held;
+    const held = this.extras?.held ?? null;
     let pieces: Buffer[] = [];
-    if (held != null && held.pieces.length > 0) {
+    if (held !== null && held.pieces.length > 0) {
       pieces = held.pieces;
       held.pieces = [];
       held.bytes = 0;
@@ -711,8 +711,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Drop every held piece (the connection is gone). */
   private releaseHeld(): void {
-    const held = this.extras?.held;
-    if (held == null || held.pieces.length === 0) return;
+    const held = this.extras?.held ?? null;
+    if (held === null || held.pieces.length === 0) return;
     const pieces = held.pieces;
     held.pieces = [];
     held.bytes = 0;
@@ -736,8 +736,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   private endTransport(): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
-    const held = this.extras?.held;
-    if (this.session.outputLength > 0 || (held != null && held.pieces.length > 0)) this.flags |= FLAG_END_AFTER_FLUSH;
+    const held = this.extras?.held ?? null;
+    if (this.session.outputLength > 0 || (held !== null && held.pieces.length > 0)) this.flags |= FLAG_END_AFTER_FLUSH;
     else this.socket.end();
     if (this.closeTimer === null) {
       this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
@@ -817,8 +817,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       code = this.failure.closeCode;
     }
     const settings = this.settings;
-    const topics = this.extras?.topics;
-    if (topics != null && settings.server !== null) {
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
       for (const topic of topics) settings.server.topics.remove(topic, this);
       topics.clear();
     }

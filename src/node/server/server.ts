@@ -299,7 +299,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
       return;
     }
-    this.admitHttp1(socket, head, rest);
+    // An async decision settles itself (its rejections are answered inside): nothing to await here.
+    void this.admitHttp1(socket, head, rest);
   }
 
   /**
