@@ -12,7 +12,7 @@ import { type ClientHandshake, createClientHandshake, formatUpgradeRequest } fro
 import { checkHandshakeResponse, type ClientHandshakeResult } from '../../protocol/handshake/client-response.js';
 import { responseBodyComplete, responseBodyPrefix } from '../../protocol/http1/body.js';
 import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseResponseHead } from '../../protocol/http1/head-parser.js';
-import { WebSocket } from '../connection/websocket.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
 import { httpProxyTunnel } from './http-proxy-tunnel.js';
 import { proxyFromEnvironment } from './proxy-from-env.js';
@@ -187,18 +187,15 @@ class ConnectAttempt {
       return;
     }
     this.settle();
-    const ws = new WebSocket(
-      this.stream,
-      {
-        ...this.options,
-        role: 'client',
-        url: this.url.href,
-        protocol: result.protocol,
-        extension: result.extension,
-        head: received.subarray(end),
-      },
-      { deferReading: true, emitOpen: true, handshake: { request: this.request, response } },
-    );
+    const ws = new WebSocket(this.stream, {
+      ...this.options,
+      role: 'client',
+      url: this.url.href,
+      protocol: result.protocol,
+      extension: result.extension,
+      head: received.subarray(end),
+      [connectionStart]: { deferReading: true, emitOpen: true, handshake: { request: this.request, response } },
+    } as InternalInit);
     this.resolve(ws);
   }
 

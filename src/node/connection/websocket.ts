@@ -65,7 +65,13 @@ export interface WebSocketInit extends ConnectionOptions {
   head?: Buffer | undefined;
 }
 
-/** How the server and connect() start a connection: what users do not set. */
+/** @internal How the server and connect() start a connection: what users do not set, under a key they cannot reach. */
+export const connectionStart: unique symbol = Symbol('wsforge.connectionStart');
+
+/** @internal The init object as the server and connect() pass it. */
+export type InternalInit = WebSocketInit & { [connectionStart]?: ConnectionStart };
+
+/** @internal */
 export interface ConnectionStart {
   /** Shared by every connection of a server. */
   readonly settings?: SharedSettings;
@@ -142,6 +148,7 @@ class ConnectionExtras {
 }
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
+const NO_START: ConnectionStart = Object.freeze({});
 
 export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly CONNECTING = ReadyState.CONNECTING;
@@ -165,7 +172,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * WebSocket over a transport opened by other means (a handshake done with node:http, a test
    * pair of streams).
    */
-  constructor(transport: Duplex, init: WebSocketInit, start: ConnectionStart = {}) {
+  constructor(transport: Duplex, init: WebSocketInit) {
     if (typeof transport === 'string' || transport instanceof URL) {
       throw new TypeError(
         'new WebSocket(url) is the browser API: use `await connect(url)` from "wsforge", ' +
@@ -173,6 +180,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       );
     }
     super();
+    const start = (init as InternalInit)[connectionStart] ?? NO_START;
     // No listener table until a listener is added (see listener-table.ts).
     withoutListenerTable(this);
     this.socket = transport;

@@ -26,7 +26,7 @@ import { listenerThrew } from '../connection/listener-errors.js';
 import { resolveSettings, type ServerHooks, type SharedSettings } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
 import { SendStatus } from '../connection/send-status.js';
-import { WebSocket } from '../connection/websocket.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
@@ -363,11 +363,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return null;
     }
     writeAcceptance(socket, key!, outcome);
-    const ws = new WebSocket(
-      socket,
-      { role: 'server', protocol: outcome.protocol, extension: outcome.extension, head: rest },
-      { settings: this.settings, options: this.options },
-    );
+    const ws = new WebSocket(socket, {
+      role: 'server',
+      protocol: outcome.protocol,
+      extension: outcome.extension,
+      head: rest,
+      [connectionStart]: { settings: this.settings, options: this.options },
+    } as InternalInit);
     if (outcome.data !== undefined) ws.data = outcome.data;
     this.clients.add(ws);
     try {
