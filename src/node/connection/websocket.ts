@@ -825,11 +825,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       code = this.failure.closeCode;
     }
     const settings = this.settings;
-    const topics = this.extras?.topics ?? null;
-    if (topics !== null && settings.server !== null) {
-      for (const topic of topics) settings.server.topics.remove(topic, this);
-      topics.clear();
-    }
     if (this.flags & FLAG_KEEPALIVE && settings.server === null && settings.keepalive !== null) {
       clientKeepalive(settingsPeriod(settings)).members.delete(this);
     }
@@ -839,6 +834,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.emit('close', code, reason);
     } catch (error) {
       this.listenerThrew(error);
+    }
+    // After the close handlers, which may still read `ws.topics` (a chat announcing who left).
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
+      for (const topic of topics) settings.server.topics.remove(topic, this);
+      topics.clear();
     }
   }
 
