@@ -125,7 +125,8 @@ export function describeValue(value: unknown): string {
       if (value === null) return 'null';
       if (Array.isArray(value)) return `an array of ${value.length}`;
       const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
-      return kind === undefined || kind === 'Object' || kind === '' ? 'an object' : `a ${kind}`;
+      if (kind === undefined || kind === 'Object' || kind === '') return 'an object';
+      return /^[AEIOU]/.test(kind) ? `an ${kind}` : `a ${kind}`;
     }
     default:
       return String(value);
