@@ -67,7 +67,7 @@ const connectHints: Record<string, string> = {
   followRedirects: `is ws's option: redirects are not followed (a 3xx answer fails with WSF_ERR_HANDSHAKE_STATUS; its Location is in \`error.response.headers\`) ${WS_API}`,
   maxRedirects: `is ws's option: redirects are not followed ${WS_API}`,
   protocolVersion: `is ws's option: the version is always 13 (RFC 6455) ${WS_API}`,
-  generateMask: `is ws's option: masks always come from crypto.randomFillSync (RFC 6455 §5.3) ${WS_API}`,
+  generateMask: `is ws's option: masks always come from node:crypto's randomFillSync (RFC 6455 §5.3) ${WS_API}`,
   agent: `is ws's option: use \`proxy\` (an http:// or socks5:// URL) ${WS_API}`,
   createConnection: `is ws's option: use \`socketPath\` (Unix sockets) or \`proxy\` ${WS_API}`,
   finishRequest: `is ws's option: add request headers with \`headers\` ${WS_API}`,

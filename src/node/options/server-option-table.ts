@@ -104,7 +104,7 @@ export const serverOptionTable: OptionTable = {
   misplaced(value) {
     if (typeof value === 'number') return `a port goes to listen(): \`await new WebSocketServer().listen({ port: ${value} })\``;
     if (isOptionsObject(value) && typeof (value as { listen?: unknown }).listen === 'function' && typeof (value as { on?: unknown }).on === 'function') {
-      return 'serve the upgrades of an HTTP server with `new WebSocketServer().attach(server)`';
+      return 'to serve the upgrades of an HTTP server, create the WebSocketServer with its options and call `wss.attach(server)`';
     }
     return undefined;
   },

@@ -415,7 +415,7 @@ function prepareMessage(data: SendData, binary: boolean | undefined, compress: b
 }
 
 function callbackNotCalled(where: string, instead: string): InvalidOptionError {
-  return new InvalidOptionError('callback', `${where}: takes no callback (ws's API does): ${instead} (or import { WebSocketServer } from 'wsforge/ws' for the ws API)`);
+  return new InvalidOptionError('callback', `${where}: a \`callback\` (ws's API) would never be called: ${instead} (or import { WebSocketServer } from 'wsforge/ws' for the ws API)`);
 }
 
 function swallowError(): void {

@@ -58,7 +58,7 @@ export class WebSocket extends EventTarget {
     if (protocols !== undefined && typeof protocols !== 'string' && !Array.isArray(protocols)) {
       throw new InvalidOptionError(
         'protocols',
-        `new WebSocket() (wsforge/whatwg): the second argument is the subprotocols (a string or an array), got ${describeValue(protocols)}: options go third, \`new WebSocket(url, protocols, options)\``,
+        `new WebSocket() (wsforge/whatwg): the second argument, \`protocols\`, is the subprotocols (a string or an array), got ${describeValue(protocols)}: options go third, \`new WebSocket(url, protocols, options)\``,
       );
     }
     checkOptions(options, whatwgWebSocketOptionTable, 'new WebSocket() (wsforge/whatwg)');

@@ -126,7 +126,8 @@ export function describeValue(value: unknown): string {
       if (Array.isArray(value)) return `an array of ${value.length}`;
       const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
       if (kind === undefined || kind === 'Object' || kind === '') return 'an object';
-      return /^[AEIOU]/.test(kind) ? `an ${kind}` : `a ${kind}`;
+      // "an AbortController", but "a URL", "a Uint8Array".
+      return /^[AEIO]/.test(kind) ? `an ${kind}` : `a ${kind}`;
     }
     default:
       return String(value);
