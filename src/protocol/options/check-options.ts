@@ -61,24 +61,30 @@ export function checkOptions(options: unknown, table: OptionTable, where: string
     throw new InvalidOptionError(name, `${where}: ${subject} must be an options object, got ${describeValue(options)}${hint}`);
   }
   const record = options as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    const path = prefix + key;
-    const rule = Object.hasOwn(table.rules, key) ? table.rules[key] : undefined;
-    if (rule === undefined) throw unknownOption(table, key, path, where);
+  const rules = table.rules;
+  // for-in rather than Object.keys: no array per check (publish options are checked per call).
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue; // inherited keys are not options
+    const rule = Object.hasOwn(rules, key) ? rules[key] : undefined;
+    if (rule === undefined) throw unknownOption(table, key, prefix + key, where);
     const value = record[key];
     if (value === undefined) continue;
-    if (!rule.accepts(value)) throw invalidValue(rule, value, path, where);
-    if (rule.table !== undefined && isOptionsObject(value)) checkOptions(value, rule.table, where, `${path}.`);
+    if (!rule.accepts(value)) throw invalidValue(rule, value, prefix + key, where);
+    if (rule.table !== undefined && isOptionsObject(value)) checkOptions(value, rule.table, where, `${prefix + key}.`);
   }
-  for (const key of table.required ?? []) {
-    if (record[key] === undefined) {
-      const expects = table.rules[key]?.expects ?? 'given';
-      throw new InvalidOptionError(prefix + key, `${where}: option \`${prefix + key}\` is required (${expects})`);
+  if (table.required !== undefined) {
+    for (const key of table.required) {
+      if (record[key] === undefined) {
+        const expects = rules[key]?.expects ?? 'given';
+        throw new InvalidOptionError(prefix + key, `${where}: option \`${prefix + key}\` is required (${expects})`);
+      }
     }
   }
-  for (const [a, b, why] of table.exclusive ?? []) {
-    if (record[a] !== undefined && record[b] !== undefined) {
-      throw new InvalidOptionError(prefix + b, `${where}: options \`${prefix + a}\` and \`${prefix + b}\` cannot be given together: ${why}`);
+  if (table.exclusive !== undefined) {
+    for (const [a, b, why] of table.exclusive) {
+      if (record[a] !== undefined && record[b] !== undefined) {
+        throw new InvalidOptionError(prefix + b, `${where}: options \`${prefix + a}\` and \`${prefix + b}\` cannot be given together: ${why}`);
+      }
     }
   }
 }
