@@ -57,7 +57,7 @@ const servedPath = stringMatching('a path starting with "/"', (value) => value.s
 
 const serverExtension: OptionRule = {
   expects: 'a ServerExtensionFactory ({ name, accept })',
-  accepts: (value) => objectWithMethods('', ['accept']).accepts(value) && typeof (value as { name?: unknown }).name === 'string',
+  accepts: (value) => isOptionsObject(value) && typeof (value as { name?: unknown }).name === 'string' && typeof (value as { accept?: unknown }).accept === 'function',
 };
 
 const serverRules: OptionRules<ServerOptions> = {
