@@ -14,6 +14,9 @@ guardProcess();
 /** No server listens here. */
 const NOWHERE = 'ws://127.0.0.1:1/';
 
+/** Bound for a process to start and exit: generous, as a busy machine can take seconds to start node. */
+const PROCESS_MS = 15_000;
+
 const refused: ReadonlyArray<{ args: string[]; flag: string; range: string; got: string }> = [
   { args: ['serve', '--port', 'abc'], flag: '--port', range: 'from 0 to 65535', got: 'abc' },
   { args: ['serve', '--port', '65536'], flag: '--port', range: 'from 0 to 65535', got: '65536' },
@@ -34,7 +37,7 @@ describe('CLI numeric flags', () => {
   for (const { args, flag, range, got } of refused) {
     test(`CLI: ${args.map((arg) => JSON.stringify(arg)).join(' ')} → exit 2, one line naming ${flag}, its range and the value`, async (t) => {
       const cli = runCli(t, args);
-      assert.equal(await cli.exited(), 2);
+      assert.equal(await cli.exited(PROCESS_MS), 2);
       const stderr = cli.stderr();
       assert.equal(stderr.split('\n').filter((line) => line !== '').length, 1, `one line on stderr: ${JSON.stringify(stderr)}`);
       assert.ok(stderr.startsWith(`wsforge: ${flag} must be an integer ${range}`), stderr);
@@ -45,12 +48,12 @@ describe('CLI numeric flags', () => {
 
   test('CLI: the largest values are accepted (--max-payload 2^53 - 1 serves; --timeout 2^31 - 1 goes on to connect)', async (t) => {
     const server = runCli(t, ['serve', '--port', '0', '--quiet', '--max-payload', '9007199254740991']);
-    await server.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:\d+$/);
+    await server.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:\d+$/, PROCESS_MS);
     server.child.kill('SIGTERM');
-    assert.equal(await server.exited(), 0);
+    assert.equal(await server.exited(PROCESS_MS), 0);
     // Nothing listens on port 1: past the flags, the connection itself fails (exit 1, not 2).
     const client = runCli(t, ['connect', NOWHERE, '--timeout', '2147483647']);
-    assert.equal(await client.exited(), 1);
+    assert.equal(await client.exited(PROCESS_MS), 1);
     assert.ok(!client.stderr().includes('--timeout'), client.stderr());
   });
 });
