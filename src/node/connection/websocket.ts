@@ -11,9 +11,11 @@ import type { MessageExtension } from '../../protocol/extensions/extension.js';
 import { EMPTY, type Frame } from '../../protocol/frame/opcode.js';
 import type { PreparedMessage } from '../../protocol/frame/prepared.js';
 import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
 import { detachFromSlab } from '../../protocol/send/output-buffer.js';
 import { ReadyState, type Role } from '../../protocol/session/ready-state.js';
 import { ProtocolSession } from '../../protocol/session/session.js';
+import { webSocketInitTable } from '../options/connection-option-table.js';
 import type { BudgetHolder } from './backpressure-budget.js';
 import { coarseNow } from './keepalive.js';
 import { listenerThrew, rethrowLater } from './listener-errors.js';
@@ -179,6 +181,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
           '`new WebSocket(url)` from "wsforge/whatwg", or import from "wsforge/ws" for the ws API',
       );
     }
+    // User code's init is checked; a server's and connect()'s come with a start, their options checked where they entered.
+    if ((init as InternalInit | undefined)?.[connectionStart] === undefined) checkOptions(init ?? {}, webSocketInitTable, 'new WebSocket(duplex, init)');
     super();
     const start = (init as InternalInit)[connectionStart] ?? NO_START;
     // No listener table until a listener is added (see listener-table.ts).
