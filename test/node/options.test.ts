@@ -473,6 +473,17 @@ describe("options of ws and other libraries are refused with what to use instead
     assert.throws(() => Reflect.apply(wss.close, wss, [() => {}]), refusal('callback', undefined, '`await wss.close()`'));
     await wss.close();
   });
+
+  test("ws's send(data, callback) is refused: the callback would never be called", () => {
+    const ws = new WebSocket(new PassThrough(), { role: 'server' });
+    assert.throws(() => Reflect.apply(ws.send, ws, ['x', () => {}]), (error: unknown) => {
+      assert.ok(error instanceof InvalidOptionError);
+      assert.equal(error.code, ErrorCode.INVALID_OPTION);
+      assert.match(error.message, /send\(data, callback\) is in 'wsforge\/ws'/);
+      return true;
+    });
+    ws.terminate();
+  });
 });
 
 // ---- Valid options are accepted -------------------------------------------------------------------

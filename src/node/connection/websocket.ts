@@ -11,6 +11,7 @@ import type { MessageExtension } from '../../protocol/extensions/extension.js';
 import { EMPTY, type Frame } from '../../protocol/frame/opcode.js';
 import type { PreparedMessage } from '../../protocol/frame/prepared.js';
 import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
+import { InvalidOptionError } from '../../protocol/options/invalid-option-error.js';
 import { checkOptions } from '../../protocol/options/check-options.js';
 import { detachFromSlab } from '../../protocol/send/output-buffer.js';
 import { ReadyState, type Role } from '../../protocol/session/ready-state.js';
@@ -321,6 +322,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * Throws WSF_ERR_NOT_OPEN after the connection started closing.
    */
   send(data: SendData, options?: SendOptions): SendStatus {
+    // ws's send(data, callback): the callback would never run; say so rather than drop it.
+    if (typeof options === 'function') throw sendCallbackError();
     if (this.bufferedAmount > this.settings.maxBackpressure) return this.overBackpressureLimit();
     const compress = options?.compress ?? true;
     if (typeof data === 'string') {
@@ -918,6 +921,12 @@ function settingsPeriod(settings: SharedSettings): number {
   return settings.keepalive!.period;
 }
 
+function sendCallbackError(): InvalidOptionError {
+  return new InvalidOptionError(
+    'options',
+    "send(): the second argument is an options object ({ binary, compress }), got a function: ws's send(data, callback) is in 'wsforge/ws'",
+  );
+}
 function startReading(ws: WebSocket, head: Buffer | undefined, emitOpen: boolean): void {
   ws.startReading(head, emitOpen);
 }
