@@ -19,6 +19,7 @@ import { MessageIterator } from './message-iterator.js';
 import { type ConnectionOptions, resolveSettings, type SharedSettings } from './options.js';
 import { bytesOf, type SendData, toBuffer } from './send-data.js';
 import { listenForDrain, setSocketOwner } from './socket-owner.js';
+import { abortTransport, remoteAddressOf } from './transport-control.js';
 import { beginRead, endRead, joinPieces, outputPending } from './write-batching.js';
 
 export { ReadyState };
@@ -239,7 +240,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** The remote address of the underlying socket, when it has one. */
   get remoteAddress(): string | undefined {
-    return (this.socket as { remoteAddress?: string }).remoteAddress;
+    return remoteAddressOf(this.socket);
   }
 
   /** Whether a message may be sent now (open, and no close frame sent). */
@@ -344,9 +345,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.session.close(code, reason);
   }
 
-  /** Close the TCP connection at once, without a closing handshake. */
+  /** Close the TCP connection at once, without a closing handshake (over HTTP/2: reset the stream). */
   terminate(): void {
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 
   /** Stop reading from the peer (messages already received are still delivered); see resume(). */
@@ -523,7 +524,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const error = new WebSocketError(ErrorCode.BUFFERED_AMOUNT_EXCEEDED, `peer left more than ${this.settings.maxBufferedAmount} bytes unread`);
     this.failure = error;
     this.reportError(error);
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 
   /** @internal */
@@ -629,7 +630,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         }),
       );
     }
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 }
 
