@@ -169,6 +169,6 @@ export class Http2RawPeer {
   }
 
   sendClose(code?: number, reason = ''): void {
-    this.sendClientFrame({ opcode: OP.CLOSE, payload: code === undefined ? undefined : closePayload(code, reason) });
+    this.sendClientFrame(code === undefined ? { opcode: OP.CLOSE } : { opcode: OP.CLOSE, payload: closePayload(code, reason) });
   }
 }
