@@ -52,7 +52,14 @@ export class Http2RawPeer {
   error: Error | null = null;
   bytesReceived = 0;
 
-  constructor(readonly stream: ClientHttp2Stream) {
+  /** Whether the request was a CONNECT: a 2xx answer then carries WebSocket frames, else a body. */
+  private readonly tunnel: boolean;
+
+  constructor(
+    readonly stream: ClientHttp2Stream,
+    method = 'CONNECT',
+  ) {
+    this.tunnel = method === 'CONNECT';
     stream.on('response', (headers) => {
       this.response = headers;
       this.wake();
@@ -78,10 +85,11 @@ export class Http2RawPeer {
   }
 
   static open(session: ClientHttp2Session, headers: OutgoingHttpHeaders): Http2RawPeer {
-    return new Http2RawPeer(session.request(headers, { endStream: false }));
+    return new Http2RawPeer(session.request(headers, { endStream: false }), String(headers[':method']));
   }
 
   private get accepted(): boolean {
+    if (!this.tunnel) return false;
     const status = Number(this.response?.[':status']);
     return status >= 200 && status < 300;
   }

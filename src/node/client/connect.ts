@@ -13,6 +13,7 @@ import { checkHandshakeResponse } from '../../protocol/handshake/client-response
 import { responseBodyComplete, responseBodyPrefix } from '../../protocol/http1/body.js';
 import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseResponseHead } from '../../protocol/http1/head-parser.js';
 import { WebSocket } from '../connection/websocket.js';
+import { connectOverHttp2 } from './extended-connect.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
 import { openDirectTransport, type TransportOpener } from './transport.js';
 import { parseWebSocketUrl, targetOf, type WebSocketTarget } from './url.js';
@@ -46,6 +47,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   } catch (error) {
     return Promise.reject(error);
   }
+  if (options.http2 === true) return connectOverHttp2(url, handshake, options);
   return new ConnectAttempt(url, handshake, options, openDirectTransport).promise;
 }
 

@@ -23,6 +23,12 @@ export interface ConnectOptions extends ConnectionOptions {
   extensions?: readonly ClientExtensionFactory[];
   /** Abort the connection attempt. */
   signal?: AbortSignal;
+  /**
+   * Open the WebSocket as a stream of an HTTP/2 connection (RFC 8441; wss:// only), shared with
+   * the other WebSockets to the same origin. Fails with WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED when
+   * the server does not offer it. Default: false (HTTP/1.1 upgrade).
+   */
+  http2?: boolean;
 }
 
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 10_000;

@@ -44,6 +44,7 @@ export function connectionError(target: WebSocketTarget, error: NodeJS.ErrnoExce
   return new WebSocketError(ErrorCode.HANDSHAKE_CONNECTION, `cannot connect to ${target.authority}: ${detail}`, { cause: error });
 }
 
-function isIp(host: string): boolean {
+/** An IP literal, to which no SNI name is sent. */
+export function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
