@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -31,6 +32,8 @@ Options:
                        broadcast: send every message to every connected client
   --tls-cert <file>    PEM certificate: serve wss:// and https:// (needs --tls-key)
   --tls-key <file>     PEM private key
+  --http2              also serve HTTP/2 (needs --tls-cert): the page and WebSockets as HTTP/2
+                       streams (RFC 8441) for browsers that use them; HTTP/1.1 keeps working
   --max-payload <n>    largest message in bytes (default 16 MiB)
   --deflate            accept permessage-deflate (RFC 7692) with the memory-safe defaults
   --quiet              do not log connections and closes
@@ -55,6 +58,7 @@ Options:
   --timeout <ms>                 handshake timeout (default 10000)
   --insecure                     accept any TLS certificate (wss:// to a self-signed server)
   --deflate                      offer permessage-deflate (RFC 7692)
+  --http2                        open the WebSocket as an HTTP/2 stream (RFC 8441; wss:// only)
   -h, --help                     show this help
 
 Exit status: 0 when the connection closes normally (1000 or 1001), 1 when it fails or closes with
@@ -84,6 +88,7 @@ async function serve(args: string[]): Promise<void> {
     mode: { type: 'string', default: 'echo' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    http2: { type: 'boolean', default: false },
     'max-payload': { type: 'string' },
     deflate: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -102,6 +107,8 @@ async function serve(args: string[]): Promise<void> {
   const certFile = values['tls-cert'] as string | undefined;
   const keyFile = values['tls-key'] as string | undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const http2 = values.http2 as boolean;
+  if (http2 && certFile === undefined) throw new UsageError('--http2 needs --tls-cert and --tls-key (browsers speak HTTP/2 over TLS only)');
   let maxPayload: number | undefined;
   if (values['max-payload'] !== undefined) {
     maxPayload = Number(values['max-payload']);
@@ -114,11 +121,12 @@ async function serve(args: string[]): Promise<void> {
   };
 
   const page = demoPage(mode);
-  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+  const onRequest = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if ((request.method === 'GET' || request.method === 'HEAD') && (path === '/' || path === '/index.html')) {
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      response.end(request.method === 'HEAD' ? undefined : page);
+      if (request.method === 'HEAD') response.end();
+      else response.end(page);
       return;
     }
     response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -132,7 +140,14 @@ async function serve(args: string[]): Promise<void> {
       fail(`cannot read TLS files: ${(error as Error).message}`, 1);
     }
   }
-  const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+  // With --http2, ALPN picks HTTP/2 or HTTP/1.1 per connection; HTTP/2 connections advertise
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL so that browsers open their WebSockets as streams (RFC 8441).
+  const httpServer =
+    tls && http2
+      ? createHttp2Server({ ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true } }, onRequest)
+      : tls
+        ? createHttpsServer(tls, onRequest)
+        : createHttpServer(onRequest);
   let nextId = 1;
   // Server-wide handlers: the connection's number is its application data (ws.data).
   const wss = new WebSocketServer({
@@ -141,7 +156,8 @@ async function serve(args: string[]): Promise<void> {
     handlers: {
       open(ws, request) {
         ws.data = nextId++;
-        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+        const transport = request.transport === 'h2' ? 'h2' : 'h1';
+        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path} over ${transport}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
       },
       message(ws, data, isBinary) {
         if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
@@ -164,7 +180,8 @@ async function serve(args: string[]): Promise<void> {
     stopping = true;
     log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
     httpServer.close();
-    httpServer.closeAllConnections();
+    // HTTP/1.1 connections (an HTTP/2 server has no such call; process.exit ends its sessions).
+    (httpServer as { closeAllConnections?: () => void }).closeAllConnections?.();
     void wss.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -194,6 +211,7 @@ async function connectCommand(args: string[]): Promise<void> {
     timeout: { type: 'string' },
     insecure: { type: 'boolean', default: false },
     deflate: { type: 'boolean', default: false },
+    http2: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -219,6 +237,7 @@ async function connectCommand(args: string[]): Promise<void> {
   }
   if (values.insecure) options.tls = { rejectUnauthorized: false };
   if (values.deflate) options.perMessageDeflate = true;
+  if (values.http2) options.http2 = true;
   // Echo mode relays whatever the peer sends, so allow what the server side allows by default.
   let ws: WebSocket;
   try {
