@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkClientOffer, checkServerResponse } from './deflate.js';
 import { clientHandshake, checkUpgradeRequest, normaliseExtensions, upgradeResponse } from './handshake.js';
 import { FuzzingServer } from './fuzzing-server.js';
+import { fixturePath, openServerCaseHttp2, readCa } from './http2-transport.js';
 import { Wire, negotiatedExtensions } from './wire.js';
 import { WS_LIMITS } from './peers/ws-limits.js';
 import type { Case, Side } from './types.js';
@@ -122,8 +123,18 @@ class Child {
 
 // ---------------------------------------------------------------------------------------------- servers
 
-/** A server process that prints `listening on ws://HOST:PORT` when ready. */
-function serverTarget(name: string, describe: string, args: string[], needs: string[], compression: 'none' | 'only' = 'none'): TargetDefinition {
+/**
+ * A server process that prints `listening on ws://HOST:PORT` (or wss://) when ready. `transport` is how the
+ * driver reaches it: one TCP connection per case (`tcp`), or one HTTP/2 stream per case (`h2`, RFC 8441).
+ */
+function serverTarget(
+  name: string,
+  describe: string,
+  args: string[],
+  needs: string[],
+  compression: 'none' | 'only' = 'none',
+  transport: 'tcp' | 'h2' = 'tcp',
+): TargetDefinition {
   return {
     name,
     side: 'server',
@@ -138,10 +149,10 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
       const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${describe}: no "listening on ws://HOST:PORT" within 15 s; output: ${child.out}`));
+          reject(new Error(`${describe}: no "listening on ws(s)://HOST:PORT" within 15 s; output: ${child.out}`));
         }, 15000);
         const onData = (): void => {
-          const m = /listening on ws:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/.exec(child.out);
+          const m = /listening on wss?:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/.exec(child.out);
           if (m !== null) {
             cleanup();
             resolve({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
@@ -168,7 +179,7 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
         side: 'server',
         describe: `${describe} at ${host}:${port}`,
         health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output: ${child.excerpt(1000)}` : null),
-        open: (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
+        open: transport === 'h2' ? ((ca) => (kase, timeoutMs) => openServerCaseHttp2(host, port, ca, kase, timeoutMs))(readCa(ROOT)) : (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
         async stop() {
           await child.stop(0);
         },
@@ -401,6 +412,24 @@ export const TARGETS: TargetDefinition[] = [
     [WSFORGE_CLI],
     'only',
   ),
+  // The same server reached over HTTP/2: each case is an extended CONNECT stream (RFC 8441), categories 1-7, 9, 10.
+  serverTarget(
+    'server-h2',
+    'wsforge server over HTTP/2 (node dist/cli/main.js serve --mode echo --tls-cert --tls-key --http2)',
+    [WSFORGE_CLI, 'serve', '--mode', 'echo', '--tls-cert', fixturePath(ROOT, 'cert'), '--tls-key', fixturePath(ROOT, 'key'), '--http2', '--host', '127.0.0.1', '--port', '0'],
+    [WSFORGE_CLI],
+    'none',
+    'h2',
+  ),
+  // And with permessage-deflate over HTTP/2: the compression cases (12, 13).
+  serverTarget(
+    'server-h2-deflate',
+    'wsforge server over HTTP/2 with permessage-deflate (serve --mode echo --tls-cert --tls-key --http2 --deflate)',
+    [WSFORGE_CLI, 'serve', '--mode', 'echo', '--tls-cert', fixturePath(ROOT, 'cert'), '--tls-key', fixturePath(ROOT, 'key'), '--http2', '--deflate', '--host', '127.0.0.1', '--port', '0'],
+    [WSFORGE_CLI],
+    'only',
+    'h2',
+  ),
   clientTarget('client-lib', 'wsforge client library (connect() + echo)', [WSFORGE_LIB], async () => {
     const lib = (await import(pathToFileURL(WSFORGE_LIB).href)) as {
       connect(url: string, options?: Record<string, unknown>): Promise<EchoingClient>;
@@ -437,7 +466,7 @@ export const TARGETS: TargetDefinition[] = [
   ),
 ];
 
-export const DEFAULT_TARGETS = ['server', 'server-deflate', 'client-lib', 'client-cli'];
+export const DEFAULT_TARGETS = ['server', 'server-deflate', 'server-h2', 'server-h2-deflate', 'client-lib', 'client-cli'];
 
 /** Targets named in CONFORMANCE_TARGETS (comma-separated; "ws" = the three ws peers, "all" = all), else the wsforge ones. */
 export function selectTargets(spec: string | undefined): TargetDefinition[] {
