@@ -142,9 +142,12 @@ async function serve(args: string[]): Promise<void> {
   }
   // With --http2, ALPN picks HTTP/2 or HTTP/1.1 per connection; HTTP/2 connections advertise
   // SETTINGS_ENABLE_CONNECT_PROTOCOL so that browsers open their WebSockets as streams (RFC 8441).
+  // node:http2 refuses new streams while a connection's queued data passes maxSessionMemory (MB):
+  // leave room for two largest messages (README "HTTP/2").
+  const maxSessionMemory = 10 + 2 * Math.ceil((maxPayload ?? 16 * 1024 * 1024) / (1024 * 1024));
   const httpServer =
     tls && http2
-      ? createHttp2Server({ ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true } }, onRequest)
+      ? createHttp2Server({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
       : tls
         ? createHttpsServer(tls, onRequest)
         : createHttpServer(onRequest);

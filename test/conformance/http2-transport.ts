@@ -1,9 +1,20 @@
 // HTTP/2 as a second transport for the driver (RFC 8441): each server case opens a node:http2 session to the
 // server under test, sends an extended CONNECT (its own header list: :protocol websocket, version 13, the
 // case's extension offer) and runs the case's frames over that stream, with the same Wire and the same
-// judging as over TCP. An orderly close is END_STREAM, a reset RST_STREAM (RFC 8441 §5).
+// judging as over TCP; for a client under test, the fuzzing server is a node:http2 server answering each
+// case's extended CONNECT. An orderly close is END_STREAM, a reset RST_STREAM (RFC 8441 §5).
 import { readFileSync } from 'node:fs';
-import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import {
+  connect as http2Connect,
+  createSecureServer,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type Http2SecureServer,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { checkServerResponse } from './deflate.js';
 import { normaliseExtensions } from './handshake.js';
 import type { OpenedCase } from './targets.js';
@@ -95,4 +106,114 @@ export async function openServerCaseHttp2(host: string, port: number, ca: Buffer
 
 export function readCa(root: string): Buffer {
   return readFileSync(fixturePath(root, 'cert'));
+}
+
+// ---------------------------------------------------------------------------------------------- clients
+
+/** An extended CONNECT that a client under test opened on the HTTP/2 fuzzing server. */
+export interface IncomingStream {
+  stream: ServerHttp2Stream;
+  headers: IncomingHttpHeaders;
+}
+
+/** Driver as server over HTTP/2: what RFC 8441 §4-5 requires of a client's extended CONNECT. */
+export function checkExtendedConnect(headers: IncomingHttpHeaders): string[] {
+  const problems: string[] = [];
+  if (headers[':method'] !== 'CONNECT') problems.push(`:method ${String(headers[':method'])}, expected CONNECT`);
+  if (headers[':protocol'] !== 'websocket') problems.push(`:protocol ${JSON.stringify(headers[':protocol'])}, expected "websocket"`);
+  if (headers[':scheme'] !== 'https') problems.push(`:scheme ${JSON.stringify(headers[':scheme'])}, expected "https"`);
+  if (typeof headers[':authority'] !== 'string' || headers[':authority'] === '') problems.push('no :authority');
+  if (headers['sec-websocket-version'] !== '13') problems.push(`Sec-WebSocket-Version ${JSON.stringify(headers['sec-websocket-version'])}`);
+  if (headers['sec-websocket-key'] !== undefined) problems.push('Sec-WebSocket-Key sent over HTTP/2 (RFC 8441 §5: not used)');
+  return problems;
+}
+
+/**
+ * The fuzzing server over HTTP/2: a node:http2 TLS server (the test-only certificate) advertising
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL; each case waits for the extended CONNECT on its own :path.
+ */
+export class Http2FuzzingServer {
+  private server: Http2SecureServer | null = null;
+  private readonly pending = new Map<string, { resolve: (s: IncomingStream) => void; timer: NodeJS.Timeout }>();
+  private readonly sessions = new Set<ServerHttp2Session>();
+  port = 0;
+  readonly host = '127.0.0.1';
+  readonly strays: string[] = [];
+
+  constructor(
+    private readonly cert: Buffer,
+    private readonly key: Buffer,
+  ) {}
+
+  async start(): Promise<void> {
+    // One HTTP/2 connection carries every case; node:http2 counts queued outbound data against maxSessionMemory
+    // and would refuse new streams while a 16 MiB case is being sent.
+    const server = createSecureServer({ cert: this.cert, key: this.key, maxSessionMemory: 1024, settings: { enableConnectProtocol: true } });
+    this.server = server;
+    server.on('session', (session) => {
+      this.sessions.add(session);
+      session.on('error', () => {});
+      session.on('close', () => this.sessions.delete(session));
+    });
+    server.on('stream', (stream, headers) => {
+      stream.on('error', () => {
+        /* recorded by the case's Wire once it owns the stream */
+      });
+      const path = String(headers[':path']);
+      const p = this.pending.get(path);
+      if (p === undefined) {
+        if (this.strays.length < 50) this.strays.push(`${path}: no case waiting`);
+        stream.respond({ ':status': 404 }, { endStream: true });
+        return;
+      }
+      p.resolve({ stream, headers });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as { port: number }).port;
+  }
+
+  urlFor(path: string): string {
+    return `wss://localhost:${this.port}${path}`;
+  }
+
+  accept(path: string, timeoutMs: number): Promise<IncomingStream | null> {
+    if (this.pending.has(path)) throw new Error(`a case already waits on ${path}`);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(path);
+        resolve(null);
+      }, timeoutMs);
+      this.pending.set(path, {
+        timer,
+        resolve: (s) => {
+          clearTimeout(timer);
+          this.pending.delete(path);
+          resolve(s);
+        },
+      });
+    });
+  }
+
+  cancel(path: string): void {
+    const p = this.pending.get(path);
+    if (p !== undefined) {
+      clearTimeout(p.timer);
+      this.pending.delete(path);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    for (const s of this.sessions) s.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }

@@ -242,6 +242,26 @@ describe('connect({ http2: true }): sessions', { timeout: 60_000 }, () => {
     for (const ws of [first, second, third]) ws.terminate();
   });
 
+  test('a large message being sent on the shared session does not stop the next WebSocket on it', async (t) => {
+    // node:http2 refuses header blocks (here: the next response) while queued data is over maxSessionMemory.
+    const running = await startHttp2Server({}, 'listen');
+    t.after(() => running.stop());
+    const arrived: number[] = [];
+    running.wss.on('connection', (ws, request) => {
+      if (request.path === '/slow') ws.pause();
+      ws.on('message', (data) => arrived.push(data.length));
+    });
+    const url = `wss://localhost:${running.port}`;
+    const slow = await connect(`${url}/slow`, { http2: true, tls });
+    t.after(() => slow.terminate());
+    slow.send(Buffer.alloc(12 * 1024 * 1024, 1));
+    await waitUntil(() => slow.bufferedAmount > 8 * 1024 * 1024, 5000, 'the 12 MiB message to be queued');
+    const next = await connect(`${url}/next`, { http2: true, tls });
+    t.after(() => next.terminate());
+    next.send('through');
+    await waitUntil(() => arrived.includes(7), 3000, 'the message of the next WebSocket');
+  });
+
   test('after its last WebSocket the session is closed; the next connect opens a new one', async (t) => {
     const running = await startHttp2Server({}, 'attach');
     t.after(() => running.stop());

@@ -335,6 +335,21 @@ describe('server over HTTP/2: flow control, large messages, shutdown', { timeout
     await waitUntil(() => slow.bytesReceived >= sent, 10_000, `all ${sent} bytes to arrive`);
   });
 
+  test('listen: a large message queued for a WebSocket that is not read does not stop new WebSockets on its connection', async (t) => {
+    // node:http2 resets new streams with ENHANCE_YOUR_CALM while a session's queued data is over maxSessionMemory.
+    const running = await server(t, {}, 'listen');
+    echo(running);
+    const s = await session(t, running.port);
+    const slow = Http2RawPeer.open(s, extendedConnect('/slow'));
+    await slow.responseHeaders();
+    slow.stream.pause();
+    slow.sendClientFrame({ opcode: OP.BINARY, payload: Buffer.alloc(12 * 1024 * 1024, 1) });
+    await waitUntil(() => [...running.wss.clients].some((c) => c.bufferedAmount > 8 * 1024 * 1024), 10_000, 'the 12 MiB echo to be queued');
+    const next = Http2RawPeer.open(s, extendedConnect('/next'));
+    assert.equal((await next.responseHeaders())[':status'], 200, `a new WebSocket on the same connection (RST_STREAM ${next.rstCode})`);
+    assert.equal(await echoed(next, 'not refused'), 'not refused');
+  });
+
   test('16 MiB messages both ways over HTTP/2, with the wsforge client (binary and text)', async (t) => {
     const running = await server(t, {}, 'listen');
     const received: Array<[number, boolean, boolean]> = [];

@@ -8,7 +8,9 @@
 import type { ClientHttp2Session } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { ErrorCode, WebSocketError } from '../../protocol/errors.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../protocol/receive/frame-parser.js';
 import { loadHttp2 } from '../http2-module.js';
+import { sessionMemoryFor } from '../http2-session-memory.js';
 import { connectionError, isIp } from './transport.js';
 import type { WebSocketTarget } from './url.js';
 
@@ -91,8 +93,13 @@ export function acquireSession(target: WebSocketTarget, tls: TlsConnectionOption
   const options = tls ?? {};
   let shared = sessionsByOrigin.get(origin)?.find((candidate) => candidate.open && sameTlsOptions(candidate.tls, options));
   if (shared === undefined) {
-    // SNI for host names only (RFC 6066 §3); node:http2 offers ALPN h2.
-    const session = loadHttp2().connect(`https://${target.authority}`, { ...options, ...(isIp(target.host) ? { servername: '' } : {}) });
+    // SNI for host names only (RFC 6066 §3); node:http2 offers ALPN h2. The memory budget is the
+    // server's default one: a large message being sent must not refuse other WebSockets' responses.
+    const session = loadHttp2().connect(`https://${target.authority}`, {
+      ...options,
+      ...(isIp(target.host) ? { servername: '' } : {}),
+      maxSessionMemory: sessionMemoryFor(DEFAULT_MAX_PAYLOAD),
+    });
     shared = new SharedSession(session, target, options, forgetSession);
     const list = sessionsByOrigin.get(origin);
     if (list === undefined) sessionsByOrigin.set(origin, [shared]);

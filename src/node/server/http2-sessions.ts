@@ -5,10 +5,12 @@
  * which accepts extended CONNECTs and refuses the rest. A connection that carries no stream for
  * the handshake timeout is closed with GOAWAY, as an HTTP/1.1 connection that sends no request
  * head gets 408.
+ * Sessions get the memory budget of http2-session-memory.ts.
  */
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { loadHttp2 } from '../http2-module.js';
+import { sessionMemoryFor } from '../http2-session-memory.js';
 
 export type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) => void;
 
@@ -26,8 +28,9 @@ export class Http2Sessions {
   constructor(
     onStream: StreamListener,
     private readonly idleTimeout: number,
+    maxPayload: number,
   ) {
-    this.factory = loadHttp2().createServer({ settings: { enableConnectProtocol: true } });
+    this.factory = loadHttp2().createServer({ maxSessionMemory: sessionMemoryFor(maxPayload), settings: { enableConnectProtocol: true } });
     this.factory.on('session', (session: ServerHttp2Session) => this.opened(session));
     this.factory.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       const activity = this.sessions.get(stream.session as ServerHttp2Session);

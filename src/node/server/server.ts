@@ -22,6 +22,7 @@ import { type ExtendedConnectRequest, readHttp2HeaderList, validateExtendedConne
 import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/handshake/upgrade-request.js';
 import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
 import { HandshakeRejection } from '../../protocol/http1/rejection.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../protocol/receive/frame-parser.js';
 import { resolveSettings, type SharedSettings } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
 import { WebSocket } from '../connection/websocket.js';
@@ -122,7 +123,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (options.http2 === true && options.tls === undefined) {
       return Promise.reject(new Error('listen({ http2: true }) needs tls: HTTP/2 is served over TLS (ALPN h2), as browsers use it'));
     }
-    const sessions = options.http2 === true ? new Http2Sessions((stream, _headers, rawHeaders) => void this.admitHttp2(stream, rawHeaders), this.handshakeTimeout) : null;
+    const sessions =
+      options.http2 === true
+        ? new Http2Sessions((stream, _headers, rawHeaders) => void this.admitHttp2(stream, rawHeaders), this.handshakeTimeout, this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD)
+        : null;
     this.http2Sessions = sessions;
     const onSocket = (socket: Socket) => {
       if (sessions !== null && (socket as TLSSocket).alpnProtocol === 'h2' && this.closing === null) sessions.accept(socket as TLSSocket);
