@@ -12,10 +12,15 @@ export {
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_MAX_BACKPRESSURE,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_PING_TIMEOUT,
   type ConnectionHandlers,
   type ConnectionOptions,
 } from './node/connection/options.js';
+export { SendStatus } from './node/connection/send-status.js';
+export { defaultTotalBackpressure } from './node/connection/backpressure-budget.js';
+export type { PubSubAdapter } from './pubsub/adapter.js';
 export type { SendData } from './node/connection/send-data.js';
 export { WebSocketServer } from './node/server/server.js';
 export {
@@ -27,6 +32,21 @@ export {
 } from './node/server/options.js';
 export type { HandshakeAccept, HandshakeDecision, HandshakeReject, HandshakeRequest } from './protocol/handshake/decision.js';
 export { connect } from './node/client/connect.js';
+export {
+  isRetryable,
+  ReconnectingClient,
+  type ReconnectingClientEvents,
+  type ReconnectingClientOptions,
+  type ReconnectingClientState,
+} from './node/client/reconnecting-client.js';
+export {
+  backoffDelay,
+  DEFAULT_RECONNECT_FACTOR,
+  DEFAULT_RECONNECT_INITIAL_DELAY,
+  DEFAULT_RECONNECT_JITTER,
+  DEFAULT_RECONNECT_MAX_DELAY,
+  type ReconnectOptions,
+} from './node/client/backoff.js';
 export { DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, type ConnectOptions } from './node/client/options.js';
 export { parseWebSocketUrl } from './node/client/url.js';
 export { CloseCode, ErrorCode, WebSocketError, type RefusalResponse } from './protocol/errors.js';

@@ -56,6 +56,9 @@ export const ErrorCode = {
   BUFFERED_AMOUNT_EXCEEDED: 'WSF_ERR_BUFFERED_AMOUNT_EXCEEDED',
   // Connection lifecycle.
   CLOSE_TIMEOUT: 'WSF_ERR_CLOSE_TIMEOUT',
+  KEEPALIVE_TIMEOUT: 'WSF_ERR_KEEPALIVE_TIMEOUT',
+  IDLE_TIMEOUT: 'WSF_ERR_IDLE_TIMEOUT',
+  LISTENER_THREW: 'WSF_ERR_LISTENER_THREW',
   CONNECTION_LOST: 'WSF_ERR_CONNECTION_LOST',
   NOT_OPEN: 'WSF_ERR_NOT_OPEN',
   INVALID_ARGUMENT: 'WSF_ERR_INVALID_ARGUMENT',
@@ -73,6 +76,9 @@ export const ErrorCode = {
   /** connect({ http2: true }): the server does not take WebSockets over HTTP/2 (no h2 by ALPN, or no SETTINGS_ENABLE_CONNECT_PROTOCOL). */
   HANDSHAKE_HTTP2_UNSUPPORTED: 'WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED',
   INVALID_URL: 'WSF_ERR_INVALID_URL',
+  // Client proxies: the proxy cannot be reached or spoke no proxy protocol; the proxy refused the tunnel.
+  PROXY_CONNECTION: 'WSF_ERR_PROXY_CONNECTION',
+  PROXY_REFUSED: 'WSF_ERR_PROXY_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -96,6 +102,9 @@ const closeCodeByError: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.TOO_MANY_FRAGMENTS]: CloseCode.MESSAGE_TOO_BIG,
   [ErrorCode.BUFFERED_AMOUNT_EXCEEDED]: CloseCode.POLICY_VIOLATION,
   [ErrorCode.INTERNAL]: CloseCode.INTERNAL_ERROR,
+  [ErrorCode.KEEPALIVE_TIMEOUT]: CloseCode.INTERNAL_ERROR,
+  [ErrorCode.IDLE_TIMEOUT]: CloseCode.GOING_AWAY,
+  [ErrorCode.LISTENER_THREW]: CloseCode.INTERNAL_ERROR,
 };
 
 /** The close code to send for an error code; 1011 for anything unexpected. */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createSecureServer, type Http2SecureServer, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { after, describe, test } from 'node:test';
 import { selectCases } from './cases/index.js';
-import { FrameDecoder, OP, closePayload, encodeFrame, type DecodedFrame } from './frames.js';
+import { OP, WireFrameReader, closePayload, type WireFrame } from '../helpers/wire-frames.js';
+import { encodeFrame } from './frame-spec.js';
 import { openServerCaseHttp2, readCa } from './http2-transport.js';
 import { runCase } from './runner.js';
 import { ROOT, type TargetSession } from './targets.js';
@@ -21,14 +22,14 @@ const caseById = (id: string, timeoutMs = 1000): Case => {
   return { ...found.kase, timeoutMs };
 };
 
-type Script = (frame: DecodedFrame, reply: (spec: Parameters<typeof encodeFrame>[0]) => void, stream: ServerHttp2Stream) => void;
+type Script = (frame: WireFrame, reply: (spec: Parameters<typeof encodeFrame>[0]) => void, stream: ServerHttp2Stream) => void;
 
 /** Echo of unfragmented messages, pong for ping, close echo then END_STREAM. */
 const goodEcho: Script = (f, reply, stream) => {
-  if (f.opcode === OP.text || f.opcode === OP.binary) reply({ opcode: f.opcode, payload: f.payload });
-  else if (f.opcode === OP.ping) reply({ opcode: OP.pong, payload: f.payload });
-  else if (f.opcode === OP.close) {
-    reply({ opcode: OP.close, payload: f.payload.length >= 2 ? f.payload.subarray(0, 2) : closePayload(1000) });
+  if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) reply({ opcode: f.opcode, payload: f.payload });
+  else if (f.opcode === OP.PING) reply({ opcode: OP.PONG, payload: f.payload });
+  else if (f.opcode === OP.CLOSE) {
+    reply({ opcode: OP.CLOSE, payload: f.payload.length >= 2 ? f.payload.subarray(0, 2) : closePayload(1000) });
     stream.end();
   }
 };
@@ -46,7 +47,7 @@ async function scriptedServer(script: Script, options: { enableConnectProtocol?:
   server.on('stream', (stream) => {
     stream.on('error', () => {});
     stream.respond(options.response ?? { ':status': 200 });
-    const decoder = new FrameDecoder(1 << 24);
+    const decoder = new WireFrameReader(1 << 24);
     const reply = (spec: Parameters<typeof encodeFrame>[0]): void => {
       if (!stream.destroyed && stream.writable) stream.write(encodeFrame(spec, 'server'));
     };
@@ -82,7 +83,7 @@ describe('conformance driver over HTTP/2', { concurrency: true, timeout: 30_000 
 
   test('a masked frame from the server is a failure over HTTP/2 too', async () => {
     const s = await scriptedServer((f, reply, stream) => {
-      if (f.opcode === OP.text) reply({ opcode: OP.text, payload: f.payload, mask: 'always' });
+      if (f.opcode === OP.TEXT) reply({ opcode: OP.TEXT, payload: f.payload, mask: 'always' });
       else goodEcho(f, reply, stream);
     });
     const r = await runCase(s, caseById('1.1.2'), '1');
@@ -92,7 +93,7 @@ describe('conformance driver over HTTP/2', { concurrency: true, timeout: 30_000 
 
   test('a server that never ends the stream after the close frames is a failure (END_STREAM is its TCP close)', async () => {
     const s = await scriptedServer((f, reply, stream) => {
-      if (f.opcode === OP.close) reply({ opcode: OP.close, payload: closePayload(1000) });
+      if (f.opcode === OP.CLOSE) reply({ opcode: OP.CLOSE, payload: closePayload(1000) });
       else goodEcho(f, reply, stream);
     });
     const r = await runCase(s, caseById('1.1.2', 300), '1');

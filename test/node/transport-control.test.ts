@@ -78,6 +78,6 @@ describe('WebSocket over an HTTP/2 stream: the transport (RFC 8441 §5)', { time
     assert.equal(peer.rstCode, 0, 'no RST_STREAM error code');
     assert.deepEqual(await closed, [4001, 'bye']);
     assert.equal(ws.wasClean, true);
-    assert.equal(peer.frames.pending, 0);
+    assert.equal(peer.frames.pendingBytes, 0);
   });
 });

@@ -7,10 +7,11 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { ErrorCode, WebSocketError } from '../../protocol/errors.js';
 import type { ClientHandshake } from '../../protocol/handshake/client-request.js';
+import type { ClientHandshakeResult } from '../../protocol/handshake/client-response.js';
 import { buildExtendedConnectRequest, checkExtendedConnectResponse, readExtendedConnectResponse } from '../../protocol/handshake/extended-connect-client.js';
 import type { Http2HeaderList } from '../../protocol/handshake/extended-connect.js';
 import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
-import { WebSocket } from '../connection/websocket.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { loadHttp2 } from '../http2-module.js';
 import { acquireSession, type SharedSession } from './http2-sessions.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
@@ -108,7 +109,7 @@ class ExtendedConnectAttempt {
       setTimeout(() => this.failWithStatus(), REFUSAL_BODY_WAIT).unref();
       return;
     }
-    let result;
+    let result: ClientHandshakeResult;
     try {
       result = checkExtendedConnectResponse(this.handshake, response);
     } catch (error) {
@@ -118,11 +119,14 @@ class ExtendedConnectAttempt {
     this.settle();
     // The session is released when this WebSocket's stream closes.
     stream.once('close', () => this.release());
-    const ws = new WebSocket(
-      stream,
-      { ...this.options, role: 'client', url: this.url.href, protocol: result.protocol, extension: result.extension },
-      { deferReading: true, emitOpen: true, handshake: { request: formatHeaderList(this.requestHeaders), response } },
-    );
+    const ws = new WebSocket(stream, {
+      ...this.options,
+      role: 'client',
+      url: this.url.href,
+      protocol: result.protocol,
+      extension: result.extension,
+      [connectionStart]: { deferReading: true, emitOpen: true, handshake: { request: formatHeaderList(this.requestHeaders), response } },
+    } as InternalInit);
     this.resolve(ws);
   }
 

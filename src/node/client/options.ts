@@ -24,9 +24,20 @@ export interface ConnectOptions extends ConnectionOptions {
   /** Abort the connection attempt. */
   signal?: AbortSignal;
   /**
-   * Open the WebSocket as a stream of an HTTP/2 connection (RFC 8441; wss:// only), shared with
-   * the other WebSockets to the same origin. Fails with WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED when
-   * the server does not offer it. Default: false (HTTP/1.1 upgrade).
+   * The proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `socks5://`
+   * (the target's name resolved here) or `socks5h://` (resolved by the proxy), with optional
+   * credentials. `false`: connect directly, whatever the environment says. Default: from
+   * the environment (`HTTPS_PROXY` for wss:, `HTTP_PROXY` for ws:, `ALL_PROXY`, `NO_PROXY`;
+   * README "Proxies").
+   */
+  proxy?: string | URL | false;
+  /** Connect over this Unix socket instead of TCP (the URL still gives the Host and path). */
+  socketPath?: string;
+  /**
+   * Open the WebSocket as a stream of an HTTP/2 connection (RFC 8441; wss:// only, straight to
+   * the server: not through a proxy or a Unix socket), shared with the other WebSockets to the
+   * same origin. Fails with WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED when the server does not offer
+   * it. Default: false (HTTP/1.1 upgrade).
    */
   http2?: boolean;
 }

@@ -4,6 +4,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServerExtensionFactory } from '../../protocol/extensions/extension.js';
 import type { PerMessageDeflateOptions } from '../../protocol/extensions/permessage-deflate/params.js';
 import type { HandshakeDecision, HandshakeRequest } from '../../protocol/handshake/decision.js';
+import type { PubSubAdapter } from '../../pubsub/adapter.js';
 import type { ConnectionHandlers, ConnectionOptions } from '../connection/options.js';
 import type { WebSocket } from '../connection/websocket.js';
 
@@ -33,6 +34,14 @@ export interface ServerOptions extends ConnectionOptions {
   /** Most connections at once, open or handshaking; default unlimited. Over it: 503. */
   maxConnections?: number;
   /**
+   * Unsent bytes all this server's connections may hold together (a frame shared by a broadcast
+   * counted once); past it, the connections holding the most are dropped first (1008). Default:
+   * a quarter of V8's heap limit.
+   */
+  maxTotalBackpressure?: number;
+  /** Share publishes with other processes or machines (wsforge/cluster, wsforge/redis); closed with the server. */
+  pubsub?: PubSubAdapter;
+  /**
    * Functions called for every connection, which comes as the first argument: the way to
    * serve many connections without a closure and a listener table on each (README "Many
    * connections: server-wide handlers").
@@ -49,6 +58,11 @@ export interface ServerHandlers extends ConnectionHandlers {
 export interface ListenOptions {
   port?: number;
   host?: string;
+  /**
+   * Listen on this Unix domain socket instead of TCP (`port` and `host` are then ignored).
+   * The file must not exist; it is removed when the server closes.
+   */
+  path?: string;
   backlog?: number;
   /** Serve `wss://`: options for `tls.createServer` (at least `cert` and `key`). */
   tls?: TlsOptions;
@@ -67,7 +81,8 @@ export interface WebSocketServerEvents {
   error: [error: Error];
   /** A handshake was refused: the HTTP status and the reason. */
   rejected: [status: number, reason: string, request: HandshakeRequest | undefined];
-  listening: [address: AddressInfo];
+  /** The bound address: the socket path when listening on a Unix socket. */
+  listening: [address: AddressInfo | string];
   close: [];
 }
 

@@ -23,9 +23,14 @@ import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/hand
 import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
 import { HandshakeRejection } from '../../protocol/http1/rejection.js';
 import { DEFAULT_MAX_PAYLOAD } from '../../protocol/receive/frame-parser.js';
-import { resolveSettings, type SharedSettings } from '../connection/options.js';
+import type { PubSubAdapter } from '../../pubsub/adapter.js';
+import { TopicIndex } from '../../pubsub/topic-index.js';
+import { BackpressureBudget, defaultTotalBackpressure } from '../connection/backpressure-budget.js';
+import { listenerThrew } from '../connection/listener-errors.js';
+import { resolveSettings, type ServerHooks, type SharedSettings } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
-import { WebSocket } from '../connection/websocket.js';
+import { SendStatus } from '../connection/send-status.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
@@ -73,13 +78,29 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   /** Raw handshakes reading their head, and async decisions: one sweep times them out. */
   private readonly deadlines: HandshakeDeadlines;
   private readonly rawHandshakes: RawHandshakeOwner;
+  private readonly hooks: ServerHooks;
+  private readonly adapter: PubSubAdapter | null;
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.options = options;
-    // A server's own settings: they carry the handlers and the hook that keeps `clients` current.
-    this.settings = resolveSettings(options, options.handlers, (ws) => this.clients.delete(ws));
+    this.adapter = options.pubsub ?? null;
+    const adapter = this.adapter;
+    this.hooks = {
+      budget: new BackpressureBudget(options.maxTotalBackpressure ?? defaultTotalBackpressure()),
+      // With an adapter, this server follows a topic on the other servers while it has local subscribers.
+      topics: new TopicIndex<WebSocket>(
+        adapter === null ? null : { topicOpened: (topic) => adapter.subscribe(topic), topicClosed: (topic) => adapter.unsubscribe(topic) },
+      ),
+      connectionClosed: (ws) => this.clients.delete(ws),
+      publishFrom: (ws, topic, data, publishOptions) => this.publishMessage(topic, data, publishOptions, ws),
+    };
+    // A server's own settings: they carry the handlers, the budget, the topics and the hook that keeps `clients` current.
+    this.settings = resolveSettings(options, options.handlers, { hooks: this.hooks, members: () => this.clients });
+    adapter?.attach((topic, payload, isBinary) => {
+      this.deliverLocally(topic, new PreparedMessage(payload, isBinary, true), undefined);
+    });
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.deadlines = new HandshakeDeadlines(this.handshakeTimeout);
@@ -114,11 +135,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   /**
-   * Listen on raw TCP (or TLS): HTTP/1.1 handshakes are parsed here, without node:http. With
+   * Listen on raw TCP (or TLS), or on a Unix socket with `path`: handshakes are parsed here,
+   * without node:http. Resolves with the bound address (the path for a Unix socket). With
    * `http2: true` (TLS only), ALPN offers h2 too, and HTTP/2 connections carry WebSockets as
    * extended CONNECT streams (RFC 8441).
    */
-  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+  listen(options: ListenOptions & { path: string }): Promise<string>;
+  listen(options?: ListenOptions): Promise<AddressInfo>;
+  listen(options: ListenOptions = {}): Promise<AddressInfo | string> {
     if (this.server !== null) return Promise.reject(new Error('already listening'));
     if (options.http2 === true && options.tls === undefined) {
       return Promise.reject(new Error('listen({ http2: true }) needs tls: HTTP/2 is served over TLS (ALPN h2), as browsers use it'));
@@ -147,19 +171,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         reject(error);
       };
       server.once('error', onError);
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511 }, () => {
+      const backlog = options.backlog ?? 511;
+      const where = options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog } : { path: options.path, backlog };
+      server.listen(where, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
-        const address = server.address() as AddressInfo;
+        const address = server.address() as AddressInfo | string;
         this.emit('listening', address);
         resolve(address);
       });
     });
   }
 
-  /** The bound address in standalone mode. */
-  address(): AddressInfo | null {
-    return (this.server?.address() as AddressInfo | null) ?? null;
+  /** The bound address in standalone mode: the socket path when listening on a Unix socket. */
+  address(): AddressInfo | string | null {
+    return this.server?.address() ?? null;
   }
 
   /**
@@ -238,7 +264,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   /**
    * Send one message to many connections, framed once: the same bytes go to every socket.
-   * Default recipients: every open client. Returns how many got it.
+   * Default recipients: every open client. Returns how many got it (a connection over its
+   * backpressure limit does not: see `maxBackpressure`).
    */
   broadcast(data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean; except?: WebSocket; to?: Iterable<WebSocket> }): number {
     // Uncompressed unless asked: broadcast predates compressed prepared messages.
@@ -247,8 +274,40 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const except = options?.except;
     for (const ws of options?.to ?? this.clients) {
       if (ws === except || !ws.canSend) continue;
-      ws.sendPrepared(message);
-      count++;
+      if (ws.sendPrepared(message) !== SendStatus.DROPPED) count++;
+    }
+    return count;
+  }
+
+  /**
+   * Send a message to every subscriber of `topic` (`ws.subscribe(topic)`), framed once (and
+   * compressed once per negotiated setting), and to the other servers of the `pubsub` adapter.
+   * Returns how many local subscribers got it.
+   */
+  publish(topic: string, data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean }): number {
+    return this.publishMessage(topic, data, options, undefined);
+  }
+
+  /** How many local connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.hooks.topics.count(topic);
+  }
+
+  private publishMessage(topic: string, data: SendData | PreparedMessage, options: { binary?: boolean; compress?: boolean } | undefined, except: WebSocket | undefined): number {
+    if (typeof topic !== 'string') throw new TypeError('a topic is a string');
+    const message = data instanceof PreparedMessage ? data : this.prepare(data, options);
+    const count = this.deliverLocally(topic, message, except);
+    this.adapter?.publish(topic, message.payload, message.isBinary);
+    return count;
+  }
+
+  private deliverLocally(topic: string, message: PreparedMessage, except: WebSocket | undefined): number {
+    const subscribers = this.hooks.topics.subscribersOf(topic);
+    if (subscribers === undefined) return 0;
+    let count = 0;
+    for (const ws of subscribers) {
+      if (ws === except || !ws.canSend) continue;
+      if (ws.sendPrepared(message) !== SendStatus.DROPPED) count++;
     }
     return count;
   }
@@ -285,6 +344,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       // Listen mode: the HTTP/2 connections end once their WebSockets are gone (GOAWAY).
       this.http2Sessions?.closeAll();
       await serverClosed;
+      await this.adapter?.close();
       this.emit('close');
     })();
     return this.closing;
@@ -308,7 +368,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
       return;
     }
-    this.admitHttp1(socket, head, rest);
+    // An async decision settles itself (its rejections are answered inside): nothing to await here.
+    void this.admitHttp1(socket, head, rest);
   }
 
   /**
@@ -376,15 +437,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   /** Start an accepted connection over its transport (a socket, or an HTTP/2 stream). */
   private startConnection(transport: Duplex, outcome: HandshakeAcceptance, request: HandshakeRequest, head: Buffer | undefined): WebSocket {
-    const ws = new WebSocket(
-      transport,
-      { role: 'server', protocol: outcome.protocol, extension: outcome.extension, head },
-      { settings: this.settings, options: this.options },
-    );
+    const ws = new WebSocket(transport, {
+      role: 'server',
+      protocol: outcome.protocol,
+      extension: outcome.extension,
+      head,
+      [connectionStart]: { settings: this.settings, options: this.options },
+    } as InternalInit);
     if (outcome.data !== undefined) ws.data = outcome.data;
     this.clients.add(ws);
-    this.options.handlers?.open?.(ws, request);
-    this.emit('connection', ws, request);
+    try {
+      this.options.handlers?.open?.(ws, request);
+      this.emit('connection', ws, request);
+    } catch (error) {
+      listenerThrew(this.settings.handlers, ws, error);
+    }
     return ws;
   }
 
