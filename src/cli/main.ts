@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createSecureServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -152,7 +152,8 @@ async function serve(args: string[]): Promise<void> {
   const maxSessionMemory = 10 + 2 * Math.ceil((maxPayload ?? 16 * 1024 * 1024) / (1024 * 1024));
   const httpServer =
     tls && http2
-      ? createHttp2Server({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
+      ? // Loaded only for --http2: every `connect` process would pay for it otherwise.
+        (await import('node:http2')).createSecureServer({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
       : tls
         ? createHttpsServer(tls, onRequest)
         : createHttpServer(onRequest);
