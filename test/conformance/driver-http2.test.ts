@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { selectCases } from './cases/index.js';
 import { OP, WireFrameReader, closePayload, type WireFrame } from '../helpers/wire-frames.js';
 import { encodeFrame } from './frame-spec.js';
-import { openServerCaseHttp2, readCa } from './http2-transport.js';
+import { Http2Origin, openServerCaseHttp2, readCa } from './http2-transport.js';
 import { runCase } from './runner.js';
 import { ROOT, type TargetSession } from './targets.js';
 import type { Case } from './types.js';
@@ -35,6 +35,7 @@ const goodEcho: Script = (f, reply, stream) => {
 };
 
 const servers: Http2SecureServer[] = [];
+const started: TargetSession[] = [];
 const sessions = new Set<ServerHttp2Session>();
 
 async function scriptedServer(script: Script, options: { enableConnectProtocol?: boolean; response?: OutgoingHttpHeaders } = {}): Promise<TargetSession> {
@@ -57,18 +58,24 @@ async function scriptedServer(script: Script, options: { enableConnectProtocol?:
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
+  const origin = new Http2Origin('127.0.0.1', port, ca);
+  const session: TargetSession = {
     name: 'scripted-h2',
     side: 'server',
     describe: 'scripted HTTP/2 server',
-    open: (kase, t) => openServerCaseHttp2('127.0.0.1', port, ca, kase, t),
+    open: (kase, t) => openServerCaseHttp2(origin, kase, t),
     health: () => null,
-    async stop() {},
+    async stop() {
+      await origin.close();
+    },
   };
+  started.push(session);
+  return session;
 }
 
 describe('conformance driver over HTTP/2', { concurrency: true, timeout: 30_000 }, () => {
   after(async () => {
+    for (const s of started) await s.stop();
     for (const session of sessions) session.destroy();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   });

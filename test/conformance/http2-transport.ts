@@ -1,5 +1,6 @@
-// HTTP/2 as a second transport for the driver (RFC 8441): each server case opens a node:http2 session to the
-// server under test, sends an extended CONNECT (its own header list: :protocol websocket, version 13, the
+// HTTP/2 as a second transport for the driver (RFC 8441): the server cases share one node:http2 session to the
+// server under test (as a browser's tabs share one connection; a new one is opened if it fails), each case sends an
+// extended CONNECT (its own header list: :protocol websocket, version 13, the
 // case's extension offer) and runs the case's frames over that stream, with the same Wire and the same
 // judging as over TCP; for a client under test, the fuzzing server is a node:http2 server answering each
 // case's extended CONNECT. An orderly close is END_STREAM, a reset RST_STREAM (RFC 8441 §5).
@@ -38,7 +39,9 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** A session whose SETTINGS allow extended CONNECT (RFC 8441 §3), or an error saying why not. */
 async function openSession(host: string, port: number, ca: Buffer, timeoutMs: number): Promise<ClientHttp2Session> {
-  const session = http2Connect(`https://${host}:${port}`, { ca, servername: 'localhost' });
+  // Cases of up to 16 MiB are sent at once; node:http2 would refuse other cases' responses while more than
+  // maxSessionMemory (10 MB by default) is queued.
+  const session = http2Connect(`https://${host}:${port}`, { ca, servername: 'localhost', maxSessionMemory: 1024 });
   session.on('error', () => {});
   try {
     await bounded(
@@ -59,19 +62,54 @@ async function openSession(host: string, port: number, ca: Buffer, timeoutMs: nu
   return session;
 }
 
+/** The server under test's origin: one shared session, opened again when it fails or closes. */
+export class Http2Origin {
+  private current: Promise<ClientHttp2Session> | null = null;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly ca: Buffer,
+  ) {}
+
+  session(timeoutMs: number): Promise<ClientHttp2Session> {
+    if (this.current === null) {
+      const opening = openSession(this.host, this.port, this.ca, timeoutMs);
+      this.current = opening;
+      opening.then(
+        (session) => session.once('close', () => {
+          if (this.current === opening) this.current = null;
+        }),
+        () => {
+          if (this.current === opening) this.current = null;
+        },
+      );
+    }
+    return this.current;
+  }
+
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = null;
+    if (current !== null) (await current.catch(() => null))?.destroy();
+  }
+}
+
 /** Driver as client over HTTP/2: the extended CONNECT of the case, checked, and a Wire over the stream. */
-export async function openServerCaseHttp2(host: string, port: number, ca: Buffer, kase: Case, timeoutMs: number): Promise<OpenedCase> {
-  const session = await openSession(host, port, ca, timeoutMs);
+export async function openServerCaseHttp2(origin: Http2Origin, kase: Case, timeoutMs: number): Promise<OpenedCase> {
+  const session = await origin.session(timeoutMs);
+  let stream: ClientHttp2Stream | null = null;
   try {
     const offer = kase.handshake?.offerExtensions;
     const request: OutgoingHttpHeaders = { ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': '/', 'sec-websocket-version': '13' };
     if (offer !== undefined) request['sec-websocket-extensions'] = offer;
-    const stream: ClientHttp2Stream = session.request(request, { endStream: false });
-    stream.on('error', () => {});
+    const opened = session.request(request, { endStream: false });
+    stream = opened;
+    opened.on('error', () => {});
     const response = await bounded(
       new Promise<IncomingHttpHeaders>((resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('close', () => reject(new Error(`handshake: the stream closed before a response (RST_STREAM code ${stream.rstCode})`)));
+        opened.once('response', resolve);
+        opened.once('close', () => reject(new Error(`handshake: the stream closed before a response (RST_STREAM code ${opened.rstCode})`)));
       }),
       timeoutMs,
       'handshake: the response to the extended CONNECT',
@@ -89,17 +127,16 @@ export async function openServerCaseHttp2(host: string, port: number, ca: Buffer
     }
     const invalid = checkServerResponse(offer, extensions);
     if (invalid.length > 0) throw new Error(`handshake: Sec-WebSocket-Extensions ${JSON.stringify(extensions)} answering ${JSON.stringify(offer)}: ${invalid.join('; ')}`);
-    const wire = new Wire(stream, 'client', negotiatedExtensions(extensions, 'client'), Buffer.alloc(0));
+    const wire = new Wire(opened, 'client', negotiatedExtensions(extensions, 'client'), Buffer.alloc(0));
     return {
       wire,
       async cleanup() {
         wire.destroy();
-        session.destroy();
         return { notes: [], problems: [] };
       },
     };
   } catch (err) {
-    session.destroy();
+    stream?.destroy();
     throw err;
   }
 }

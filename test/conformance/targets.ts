@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkClientOffer, checkServerResponse } from './deflate.js';
 import { clientHandshake, checkUpgradeRequest, normaliseExtensions, upgradeResponse } from './handshake.js';
 import { FuzzingServer } from './fuzzing-server.js';
-import { checkExtendedConnect, fixturePath, Http2FuzzingServer, openServerCaseHttp2, readCa } from './http2-transport.js';
+import { checkExtendedConnect, fixturePath, Http2FuzzingServer, Http2Origin, openServerCaseHttp2, readCa } from './http2-transport.js';
 import { readFileSync } from 'node:fs';
 import { Wire, negotiatedExtensions } from './wire.js';
 import { WS_LIMITS } from './peers/ws-limits.js';
@@ -175,13 +175,16 @@ function serverTarget(
         await child.stop(0);
         throw err;
       });
+      // Over HTTP/2 the cases share one connection to the server, as a browser's tabs do.
+      const origin = transport === 'h2' ? new Http2Origin(host, port, readCa(ROOT)) : null;
       return {
         name,
         side: 'server',
         describe: `${describe} at ${host}:${port}`,
         health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output: ${child.excerpt(1000)}` : null),
-        open: transport === 'h2' ? ((ca) => (kase, timeoutMs) => openServerCaseHttp2(host, port, ca, kase, timeoutMs))(readCa(ROOT)) : (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
+        open: origin === null ? (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs) : (kase, timeoutMs) => openServerCaseHttp2(origin, kase, timeoutMs),
         async stop() {
+          await origin?.close();
           await child.stop(0);
         },
       };
@@ -558,8 +561,8 @@ export const TARGETS: TargetDefinition[] = [
   ),
 ];
 
-export const DEFAULT_TARGETS = ['server', 'server-deflate', 'server-h2', 'client-lib', 'client-cli'];
-/** Every target over HTTP/2 (CONFORMANCE_TARGETS=h2); server-h2 is also a default one. */
+export const DEFAULT_TARGETS = ['server', 'server-deflate', 'server-h2', 'server-h2-deflate', 'client-lib', 'client-cli'];
+/** Every target over HTTP/2 (CONFORMANCE_TARGETS=h2); server-h2 and server-h2-deflate are default ones too. */
 export const HTTP2_TARGETS = ['server-h2', 'server-h2-deflate', 'client-lib-h2'];
 
 /**
