@@ -8,9 +8,12 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUZZ_ROOT } from './corpus.js';
 import { frameSeeds } from './seeds/frame-seeds.js';
+import { requestSeeds, responseSeeds } from './seeds/handshake-seeds.js';
 
 const seedsByTarget: Record<string, Record<string, Buffer>> = {
   frames: frameSeeds(),
+  'request-handshake': requestSeeds(),
+  'response-handshake': responseSeeds(),
 };
 
 for (const [target, seeds] of Object.entries(seedsByTarget)) {

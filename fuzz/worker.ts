@@ -100,12 +100,12 @@ async function fuzz(): Promise<void> {
   const seeds = readInputs(folders.seeds).map((entry) => entry.bytes);
   const grown = options.useGrown ? readInputs(folders.grown).map((entry) => entry.bytes) : [];
   const initial = seeds.length + grown.length > 0 ? [...seeds, ...grown] : [Buffer.alloc(0)];
+  seedCount = seeds.length;
   for (const input of initial) {
     if (!(await runOne(input))) return;
     coverage.take(true);
     corpus.push(input);
   }
-  seedCount = seeds.length;
 
   const deadline = started + options.seconds * 1000;
   let lastProgress = Date.now();

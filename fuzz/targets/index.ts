@@ -5,4 +5,5 @@ const spec = (name: string, file: string): TargetSpec => ({ name, moduleUrl: new
 
 export const TARGETS: readonly TargetSpec[] = [
   spec('frames', './frames.js'),
+  spec('request-handshake', './request-handshake.js'),
 ];
