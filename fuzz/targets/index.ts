@@ -6,4 +6,5 @@ const spec = (name: string, file: string): TargetSpec => ({ name, moduleUrl: new
 export const TARGETS: readonly TargetSpec[] = [
   spec('frames', './frames.js'),
   spec('request-handshake', './request-handshake.js'),
+  spec('response-handshake', './response-handshake.js'),
 ];

@@ -35,7 +35,8 @@ import {
   validateUpgradeRequest,
   validateUpgradeResponse,
 } from '../../src/protocol/index.js';
-import { listElements, readRequestHead, upgradeRequestProblem } from '../model/upgrade-request-model.js';
+import { listElements } from '../model/http-head-model.js';
+import { readRequestHead, upgradeRequestProblem } from '../model/upgrade-request-model.js';
 import { hashBytes } from '../random.js';
 import { check, type FuzzTarget, InvariantViolation, textTokens } from '../target.js';
 
