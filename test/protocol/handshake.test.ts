@@ -216,6 +216,17 @@ describe('client side (RFC 6455 §4.1)', () => {
     assert.throws(() => parseResponseHead(Buffer.from('HTTP/1.1 1O1 Switching\r\n\r\n')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
     assert.throws(() => parseResponseHead(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
   });
+
+  test('RFC 9112 §4: the reason phrase is HTAB, SP, VCHAR or obs-text; control characters fail (fuzz finding)', () => {
+    // Found by the response-handshake fuzz target: "HTTP/1.1 101 Switching Pro\0ocols" was accepted;
+    // the phrase goes into error messages and error.response.statusText (an ESC there reaches terminals).
+    for (const control of ['\u0000', '\u001b', '\u007f', '\u000b']) {
+      assert.throws(() => parseResponseHead(Buffer.from(`HTTP/1.1 101 Switching${control}Protocols\r\n\r\n`, 'latin1')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
+    }
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101 Switching\tProtocols \u00e9\r\n\r\n', 'latin1')).statusText, 'Switching\tProtocols \u00e9');
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101 \r\n\r\n')).statusText, '');
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101\r\n\r\n')).statusText, '');
+  });
 });
 
 describe('header tokens and extension lists (RFC 9110 §5.6.1, RFC 6455 §9.1)', () => {
