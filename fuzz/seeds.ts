@@ -8,12 +8,14 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUZZ_ROOT } from './corpus.js';
 import { frameSeeds } from './seeds/frame-seeds.js';
+import { extensionSeeds } from './seeds/extension-seeds.js';
 import { requestSeeds, responseSeeds } from './seeds/handshake-seeds.js';
 
 const seedsByTarget: Record<string, Record<string, Buffer>> = {
   frames: frameSeeds(),
   'request-handshake': requestSeeds(),
   'response-handshake': responseSeeds(),
+  'extension-negotiation': extensionSeeds(),
 };
 
 for (const [target, seeds] of Object.entries(seedsByTarget)) {

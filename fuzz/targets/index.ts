@@ -7,4 +7,5 @@ export const TARGETS: readonly TargetSpec[] = [
   spec('frames', './frames.js'),
   spec('request-handshake', './request-handshake.js'),
   spec('response-handshake', './response-handshake.js'),
+  spec('extension-negotiation', './extension-negotiation.js'),
 ];

@@ -6,7 +6,7 @@
  * Input: a settings byte, then the bytes the server sends; every "@ACCEPT@" in them becomes the
  * right Sec-WebSocket-Accept for this handshake's key (a mutation cannot guess a SHA-1).
  *   bits 0-1: subprotocols offered: none / chat / a, b / chat, b
- *   bit 2: offer permessage-deflate, with the client options of bits 3-5 (see CLIENT_DEFLATE)
+ *   bit 2: offer permessage-deflate, with the client options of bits 3-5 (CLIENT_DEFLATE)
  *   bits 6-7: maxHeaderSize 16 KiB / 1024 / 128 / 64
  * Invariants: only a HandshakeRejection (431) from findHeadEnd and WebSocketErrors with a
  * WSF_ERR_HANDSHAKE_* code after it; an accepted response satisfies §4.1 read from its bytes by
@@ -22,38 +22,18 @@ import {
   findHeadEnd,
   HandshakeRejection,
   type HttpResponseHead,
-  type PerMessageDeflateOptions,
   parseResponseHead,
   WebSocketError,
 } from '../../src/protocol/index.js';
-import { agreementProblem, type DeflateTerms, readDeflateTerms } from '../model/deflate-params-model.js';
+import { agreementProblem, readDeflateTerms } from '../model/deflate-params-model.js';
 import { listElements } from '../model/http-head-model.js';
 import { acceptedResponseProblem } from '../model/upgrade-response-model.js';
 import { check, type FuzzTarget, InvariantViolation, textTokens } from '../target.js';
+import { CLIENT_DEFLATE, clientOffer } from './deflate-settings.js';
 
 const PROTOCOLS: readonly (readonly string[])[] = [[], ['chat'], ['a', 'b'], ['chat', 'b']];
-const CLIENT_DEFLATE: readonly PerMessageDeflateOptions[] = [
-  {},
-  { serverNoContextTakeover: true },
-  { serverMaxWindowBits: 10 },
-  { clientMaxWindowBits: 12 },
-  { clientNoContextTakeover: true },
-  { serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
-  { serverNoContextTakeover: true, clientNoContextTakeover: true },
-  { serverMaxWindowBits: 15, clientMaxWindowBits: 9 },
-];
 const MAX_HEADER_SIZES = [16 * 1024, 1024, 128, 64];
 const ACCEPT_MARK = Buffer.from('@ACCEPT@', 'latin1');
-
-/** The offer as the client made it, read back by the model. */
-function offeredTerms(options: PerMessageDeflateOptions): DeflateTerms {
-  return {
-    serverNoContextTakeover: options.serverNoContextTakeover ?? false,
-    clientNoContextTakeover: options.clientNoContextTakeover ?? false,
-    serverMaxWindowBits: options.serverMaxWindowBits ?? null,
-    clientMaxWindowBits: options.clientMaxWindowBits ?? 'bare',
-  };
-}
 
 function withAccept(bytes: Buffer, accept: string): Buffer {
   const parts: Buffer[] = [];
@@ -148,7 +128,7 @@ export const fuzzTarget: FuzzTarget = {
       check(agreed.name === 'permessage-deflate' && extensions.length === 1, () => `agreed ${agreed.name} from ${extensions.join(', ')}`);
       const terms = readDeflateTerms(agreed.params, 'response');
       if (typeof terms === 'string') throw new InvariantViolation(`accepted an invalid permessage-deflate response: ${terms}`);
-      const problemWithOffer = agreementProblem(offeredTerms(deflateOptions!), terms);
+      const problemWithOffer = agreementProblem(clientOffer(deflateOptions!), terms);
       check(problemWithOffer === null, () => `accepted an agreement outside the offer: ${problemWithOffer}`);
     } finally {
       result.extension?.dispose();
