@@ -10,12 +10,14 @@ import { FUZZ_ROOT } from './corpus.js';
 import { frameSeeds } from './seeds/frame-seeds.js';
 import { extensionSeeds } from './seeds/extension-seeds.js';
 import { requestSeeds, responseSeeds } from './seeds/handshake-seeds.js';
+import { inflateSeeds } from './seeds/inflate-seeds.js';
 
 const seedsByTarget: Record<string, Record<string, Buffer>> = {
   frames: frameSeeds(),
   'request-handshake': requestSeeds(),
   'response-handshake': responseSeeds(),
   'extension-negotiation': extensionSeeds(),
+  inflate: inflateSeeds(),
 };
 
 for (const [target, seeds] of Object.entries(seedsByTarget)) {

@@ -69,6 +69,13 @@ export function compareSessionEvents(what: string, actual: readonly SessionEvent
   }
 }
 
+/** Two runs sent the same frames (client frames are masked with random keys: compared unmasked). */
+export function checkSameFramesSent(what: string, a: Buffer, b: Buffer): void {
+  const frames = (wire: Buffer): string => parseWireFrames(wire).map((f) => `${f.opcode}:${f.payload.toString('hex')}`).join(' ');
+  const [x, y] = [frames(a), frames(b)];
+  check(x === y, () => `${what}: sent ${x}, and ${y}`);
+}
+
 /** The bytes a session wrote: whole frames (§5.2), masked by a client only (§5.3), as the model expects. */
 export function checkSentFrames(what: string, wire: Buffer, expected: readonly ExpectedFrame[], masked: boolean): void {
   let frames;

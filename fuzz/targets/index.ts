@@ -8,4 +8,5 @@ export const TARGETS: readonly TargetSpec[] = [
   spec('request-handshake', './request-handshake.js'),
   spec('response-handshake', './response-handshake.js'),
   spec('extension-negotiation', './extension-negotiation.js'),
+  spec('inflate', './inflate.js'),
 ];
