@@ -23,10 +23,11 @@ function compress(data: Buffer | string, windowBits = 15, dictionary?: Buffer): 
 
 type Spec = Omit<WireFrameSpec, 'mask'>;
 
-function input(settings: number, specs: Spec[]): Buffer {
+function input(settings: number, specs: Spec[], closeAt?: number): Buffer {
   const client = (settings & CLIENT) !== 0;
   const frames = specs.map((spec) => encodeWireFrame({ ...spec, mask: client ? null : Uint8Array.from([0, 0, 0, 0]) }));
-  return Buffer.concat([Buffer.from([settings]), ...frames]);
+  const head = closeAt === undefined ? Buffer.from([settings, 0]) : Buffer.from([settings, 1, closeAt >> 8, closeAt & 0xff]);
+  return Buffer.concat([head, ...frames]);
 }
 
 const compressed = (opcode: number, payload: Buffer, fin = true): Spec => ({ opcode, payload, fin, rsv1: opcode !== 0 });
@@ -55,5 +56,8 @@ export function inflateSeeds(): Record<string, Buffer> {
     'takeover-window-8-client': input(CLIENT | TAKEOVER | bits(8) | MAX_1000, [compressed(0x2, compress('abcabcabcabc', 9)), compressed(0x2, compress('abcabc', 9, Buffer.from('abcabcabcabc')))]),
     'rsv1-on-continuation': input(MAX_1000, [compressed(0x1, hello.subarray(0, 2), false), { opcode: 0x0, payload: hello.subarray(2), rsv1: true }]),
     'close-after-compressed': input(CLIENT | MAX_1000, [compressed(0x1, hello), { opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }]),
+    // Our close while the first message inflates: the decode is abandoned, the peer's close still read.
+    'close-during-decode': input(MAX_65536, [compressed(0x1, jsonCompressed), compressed(0x2, hello), { opcode: 0x9, payload: 'p' }, { opcode: 0x8, payload: Buffer.from([0x03, 0xe8]) }], 3),
+    'close-during-bomb-client': input(CLIENT | MAX_16M, [compressed(0x2, compress(Buffer.alloc(1_000_000))), compressed(0x1, hello), { opcode: 0x8, payload: Buffer.from([]) }], 1100),
   };
 }

@@ -2,17 +2,21 @@
  * Target `inflate`: receiving permessage-deflate (RFC 7692 §6-§7.2) through a ProtocolSession, with
  * the agreement negotiated by the library's own factories, and inflate bounded by maxPayload.
  *
- * Input: a settings byte, then the bytes the peer sends (seeds mask with a zero key, so the
+ * Input: two settings bytes, then the bytes the peer sends (seeds mask with a zero key, so the
  * compressed bytes are what the mutations change).
- *   bit 0: client role (else server)     bits 1-2: maxPayload 64 / 1000 / 65536 / 16 MiB
- *   bit 3: the peer keeps its compression context (context takeover)
- *   bits 4-6: the peer's window bits, 8 + the value     bit 7: observeFrames
- * Each input runs whole and in random reads. Without context takeover the session must match the
- * models (frames, close state machine, and each message inflated on its own by zlib's
- * synchronous API): the same messages, a bomb failing with 1009, invalid data with 1007. With
- * takeover (the window carries over, which the model does not follow) both runs must agree, no
- * message may pass maxPayload and every failure must be a right one for compressed data. Always:
- * no more than `concurrency` idle zlib contexts pooled, nothing held after transportClosed().
+ *   byte 0, bit 0: client role (else server)     bits 1-2: maxPayload 64 / 1000 / 65536 / 16 MiB
+ *     bit 3: the peer keeps its compression context (context takeover)
+ *     bits 4-6: the peer's window bits, 8 + the value     bit 7: observeFrames
+ *   byte 1, bit 0: the session closes (1000) at the stream position of the next 2 bytes (modulo
+ *     its length + 1), whether or not a decode is running then
+ * Each input runs whole and in random reads, at the same time (two sessions sharing the zlib
+ * pool), the reads given synchronously as a socket would. Without context takeover or a close,
+ * the session must match the models (frames, close state machine, and each message inflated on
+ * its own by zlib's synchronous API): the same messages, a bomb failing with 1009, invalid data
+ * with 1007. Otherwise (the window carries over; the close abandons a decode in progress, which
+ * the model does not follow) both runs must agree, nothing may be reported after our close but
+ * the peer's, no message may pass maxPayload and every failure must have its close code. Always:
+ * at most `concurrency` idle zlib contexts pooled, nothing held after transportClosed().
  */
 import {
   clientPerMessageDeflate,
@@ -42,18 +46,23 @@ interface InflateCase {
   readonly takeover: boolean;
   readonly windowBits: number;
   readonly observeFrames: boolean;
+  /** Where the session closes, or null. */
+  readonly closeAt: number | null;
   readonly stream: Buffer;
 }
 
 function decodeCase(input: Buffer): InflateCase {
   const settings = input[0] ?? 0;
+  const closes = ((input[1] ?? 0) & 1) === 1 && input.length >= 4;
+  const stream = input.subarray(closes ? 4 : 2);
   return {
     role: settings & 1 ? 'client' : 'server',
     maxPayload: MAX_PAYLOADS[(settings >> 1) & 3]!,
     takeover: (settings & 8) !== 0,
     windowBits: 8 + ((settings >> 4) & 7),
     observeFrames: (settings & 0x80) !== 0,
-    stream: input.subarray(1),
+    closeAt: closes ? input.readUInt16BE(2) % (stream.length + 1) : null,
+    stream,
   };
 }
 
@@ -78,12 +87,27 @@ interface Run {
 async function runSession(c: InflateCase, plan: ChunkPlan, what: string): Promise<Run> {
   const recording = new SessionRecording(c.role, { maxPayload: c.maxPayload }, c.observeFrames, negotiate(c));
   const session = recording.session;
-  feedReads(c.stream, plan, (chunk) => {
+  const close = (): void => {
+    if (session.stopped) return;
+    recording.events.push({ type: 'action' });
+    session.close(1000);
+    recording.collect();
+  };
+  if (c.closeAt === 0) close();
+  feedReads(c.stream, plan, (chunk, end) => {
     session.receive(chunk);
     recording.collect();
+    if (end === c.closeAt) close();
   });
   await recording.settled();
   recording.collect();
+  const closedAt = recording.events.findIndex((event) => event.type === 'action');
+  if (closedAt !== -1) {
+    // §7.1.2: after our close, only the peer's close (or a failure) is reported.
+    const later = recording.events.slice(closedAt + 1).filter((e) => !['close-sent', 'frame', 'peer-close', 'close-complete', 'error'].includes(e.type));
+    check(later.length === 0, () => `${what}: ${describeEvent(later[0])} after the session closed`);
+  }
+  check(!session.isPaused && (session.stopped || session.backlogSize === 0), `${what}: input held back after the decodes ended`);
   for (const event of recording.events) {
     if (event.type === 'message') {
       const size = typeof event.data === 'string' ? Buffer.byteLength(event.data) : event.data.length;
@@ -124,12 +148,14 @@ export const fuzzTarget: FuzzTarget = {
   async run(input) {
     const c = decodeCase(input);
     const seed = hashBytes(input);
-    const whole = await runSession(c, wholeStream(c.stream.length, null), `ProtocolSession (${c.role}), whole`);
-    const pieces = await runSession(c, randomCuts(c.stream.length, null, seed), `ProtocolSession (${c.role}), random reads`);
+    const [whole, pieces] = await Promise.all([
+      runSession(c, wholeStream(c.stream.length, c.closeAt), `ProtocolSession (${c.role}), whole`),
+      runSession(c, randomCuts(c.stream.length, c.closeAt, seed), `ProtocolSession (${c.role}), random reads`),
+    ]);
     compareSessionEvents('whole against random reads', pieces.events, whole.events);
     checkSameFramesSent('whole against random reads', pieces.wire, whole.wire);
     checkFailureIsRight(whole, 'whole');
-    if (c.takeover) return;
+    if (c.takeover || c.closeAt !== null) return;
 
     const received = modelReceive(c.stream, {
       expectMasked: c.role === 'server',

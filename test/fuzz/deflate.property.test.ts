@@ -170,7 +170,7 @@ describe('permessage-deflate (fast-check)', () => {
             harness.session.transportClosed();
           }
           // The same bytes through the inflate fuzz target (maxPayload 64, 1000, 65536; window bits as sent).
-          if (stream.length <= 4096) await inflateTarget.run(Buffer.concat([Buffer.from([(client ? 1 : 0) | (limit << 1) | ((windowBits - 8) << 4)]), stream]));
+          if (stream.length <= 4096) await inflateTarget.run(Buffer.concat([Buffer.from([(client ? 1 : 0) | (limit << 1) | ((windowBits - 8) << 4), 0]), stream]));
         },
       ),
       { numRuns: 150 },
