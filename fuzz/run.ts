@@ -94,7 +94,8 @@ for (const result of results) {
     const retention = result.retention === null ? '' : `, heap ${result.retention.growth.map((g) => `${g >= 0 ? '+' : ''}${(g / 1024).toFixed(0)} KiB`).join(' ')} per ${group(result.retention.inputsPerRound)} inputs`;
     console.log(line(result.target, result.stats) + retention);
   } else {
-    console.log(`${result.target.padEnd(22)} did not start`);
+    findings++;
+    console.log(`${result.target.padEnd(22)} did not finish (its worker stopped before reporting)`);
   }
   const crashes = result.findings.filter((f) => f.kind === 'crash' || f.kind === 'worker-error').length;
   const hangs = result.findings.filter((f) => f.kind === 'hang').length;
@@ -107,6 +108,5 @@ for (const result of results) {
     console.log(finding.message);
   }
 }
-if (results.every((r) => r.stats === null)) findings++;
 console.log(`\ntotal ${group(total)} inputs, ${findings} findings`);
 process.exit(findings === 0 ? 0 : 1);
