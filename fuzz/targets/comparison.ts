@@ -4,7 +4,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ErrorCode } from '../../src/protocol/index.js';
-import { parseWireFrames } from '../../test/helpers/wire-frames.js';
+import { parseWireFrames, type WireFrame } from '../../test/helpers/wire-frames.js';
 import { MODEL_CLOSE_CODES, type ModelEvent } from '../model/frame-model.js';
 import { type ExpectedFrame, isSendableCloseCode, type SessionEvent } from '../model/session-model.js';
 import { isWholeUtf8 } from '../model/utf8-automaton.js';
@@ -78,7 +78,7 @@ export function checkSameFramesSent(what: string, a: Buffer, b: Buffer): void {
 
 /** The bytes a session wrote: whole frames (§5.2), masked by a client only (§5.3), as the model expects. */
 export function checkSentFrames(what: string, wire: Buffer, expected: readonly ExpectedFrame[], masked: boolean): void {
-  let frames;
+  let frames: WireFrame[];
   try {
     frames = parseWireFrames(wire);
   } catch (error) {

@@ -121,36 +121,39 @@ function runSession(c: FramesCase, plan: ChunkPlan, received: readonly ModelEven
   check(recording.events.length === count, `${what}: an event after transportClosed()`);
 }
 
+/** Run one `frames` input and check every invariant (throws an InvariantViolation when one breaks). */
+export function runFramesInput(input: Buffer): void {
+  const c = decodeFramesCase(input);
+  const actionAt = c.action?.at ?? null;
+  const received = modelReceive(c.stream, {
+    expectMasked: c.role === 'server',
+    maxPayload: c.maxPayload,
+    maxFragments: c.maxFragments,
+    observeFrames: c.observeFrames,
+    actionAt,
+    decoder: null,
+  });
+  for (const event of received) {
+    if (event.type === 'message') check(event.data.length <= c.maxPayload, 'model: a message over maxPayload');
+  }
+  const length = c.stream.length;
+  const seed = hashBytes(input);
+  const plans: Array<[string, ChunkPlan]> = [
+    ['whole', wholeStream(length, actionAt)],
+    ['random reads', randomCuts(length, actionAt, seed)],
+  ];
+  // Byte by byte costs a call per byte: for short streams, and one longer stream in eight.
+  if (length <= 256 || seed >>> 29 === 0) plans.push(['byte by byte', byteByByte(length, actionAt)]);
+  for (const [name, plan] of plans) {
+    runReceiver(c, plan, received, `FrameReceiver (${c.role}), ${name}`);
+    runSession(c, plan, received, `ProtocolSession (${c.role}), ${name}`);
+  }
+}
+
 export const fuzzTarget: FuzzTarget = {
   name: 'frames',
   description: 'FrameReceiver and ProtocolSession (both roles) against the RFC 6455 models, in any chunking',
   maxLength: 4096,
   dictionary: frameDictionary,
-  run(input) {
-    const c = decodeFramesCase(input);
-    const actionAt = c.action?.at ?? null;
-    const received = modelReceive(c.stream, {
-      expectMasked: c.role === 'server',
-      maxPayload: c.maxPayload,
-      maxFragments: c.maxFragments,
-      observeFrames: c.observeFrames,
-      actionAt,
-      decoder: null,
-    });
-    for (const event of received) {
-      if (event.type === 'message') check(event.data.length <= c.maxPayload, 'model: a message over maxPayload');
-    }
-    const length = c.stream.length;
-    const seed = hashBytes(input);
-    const plans: Array<[string, ChunkPlan]> = [
-      ['whole', wholeStream(length, actionAt)],
-      ['random reads', randomCuts(length, actionAt, seed)],
-    ];
-    // Byte by byte costs a call per byte: for short streams, and one longer stream in eight.
-    if (length <= 256 || seed >>> 29 === 0) plans.push(['byte by byte', byteByByte(length, actionAt)]);
-    for (const [name, plan] of plans) {
-      runReceiver(c, plan, received, `FrameReceiver (${c.role}), ${name}`);
-      runSession(c, plan, received, `ProtocolSession (${c.role}), ${name}`);
-    }
-  },
+  run: runFramesInput,
 };

@@ -162,6 +162,58 @@ function checkAcceptance(headBytes: Buffer, upgrade: UpgradeRequest, policy: Han
   }
 }
 
+/** Run one `request-handshake` input and check every invariant (throws an InvariantViolation when one breaks). */
+export function runRequestInput(input: Buffer): void {
+  const settings = input[0] ?? 0;
+  const maxHeaderSize = MAX_HEADER_SIZES[(input[1] ?? 0) & 3]!;
+  const data = input.subarray(2);
+
+  let end: number;
+  try {
+    end = findHeadEnd(data, maxHeaderSize);
+  } catch (error) {
+    checkRejection(error, 'findHeadEnd', [431]);
+    return;
+  }
+  // The head arrives in pieces: no shorter prefix may look complete.
+  if (end > 0) {
+    const cut = hashBytes(input) % end;
+    check(findHeadEnd(data.subarray(0, cut), maxHeaderSize) === -1, () => `findHeadEnd found an end in the first ${cut} of ${end} bytes`);
+  }
+  if (end === -1) return; // waits for more
+
+  const headBytes = data.subarray(0, end);
+  let head: HttpRequestHead;
+  try {
+    head = parseRequestHead(headBytes);
+  } catch (error) {
+    checkRejection(error, 'parseRequestHead', [400]);
+    return;
+  }
+  let upgrade: UpgradeRequest;
+  try {
+    upgrade = validateUpgradeRequest(head);
+  } catch (error) {
+    checkRejection(error, 'validateUpgradeRequest', [400, 426]);
+    return;
+  }
+  const policy = policyOf(settings);
+  const request = handshakeRequest(head, upgrade);
+  let outcome: HandshakeOutcome | Promise<HandshakeOutcome>;
+  try {
+    outcome = decideHandshake(request, policy, { connections: 1, closing: (settings & 32) !== 0 });
+  } catch (error) {
+    throw new InvariantViolation(`decideHandshake threw ${(error as Error).stack ?? String(error)}`);
+  }
+  check(!(outcome instanceof Promise), 'decideHandshake returned a promise for a synchronous hook');
+  if (!outcome.accepted) {
+    checkRejection(outcome, 'decideHandshake', [400, 401, 403, 404, 500, 503]);
+    if (outcome.status === 500) check(outcome.failure !== undefined, 'a 500 without its failure');
+    return;
+  }
+  checkAcceptance(headBytes, upgrade, policy, settings, outcome);
+}
+
 export const fuzzTarget: FuzzTarget = {
   name: 'request-handshake',
   description: 'findHeadEnd, parseRequestHead, validateUpgradeRequest and decideHandshake on client bytes',
@@ -195,54 +247,5 @@ export const fuzzTarget: FuzzTarget = {
     'HTTP/1.0',
     'HTTP/2.0',
   ),
-  run(input) {
-    const settings = input[0] ?? 0;
-    const maxHeaderSize = MAX_HEADER_SIZES[(input[1] ?? 0) & 3]!;
-    const data = input.subarray(2);
-
-    let end: number;
-    try {
-      end = findHeadEnd(data, maxHeaderSize);
-    } catch (error) {
-      checkRejection(error, 'findHeadEnd', [431]);
-      return;
-    }
-    // The head arrives in pieces: no shorter prefix may look complete.
-    if (end > 0) {
-      const cut = hashBytes(input) % end;
-      check(findHeadEnd(data.subarray(0, cut), maxHeaderSize) === -1, () => `findHeadEnd found an end in the first ${cut} of ${end} bytes`);
-    }
-    if (end === -1) return; // waits for more
-
-    const headBytes = data.subarray(0, end);
-    let head: HttpRequestHead;
-    try {
-      head = parseRequestHead(headBytes);
-    } catch (error) {
-      checkRejection(error, 'parseRequestHead', [400]);
-      return;
-    }
-    let upgrade: UpgradeRequest;
-    try {
-      upgrade = validateUpgradeRequest(head);
-    } catch (error) {
-      checkRejection(error, 'validateUpgradeRequest', [400, 426]);
-      return;
-    }
-    const policy = policyOf(settings);
-    const request = handshakeRequest(head, upgrade);
-    let outcome: HandshakeOutcome | Promise<HandshakeOutcome>;
-    try {
-      outcome = decideHandshake(request, policy, { connections: 1, closing: (settings & 32) !== 0 });
-    } catch (error) {
-      throw new InvariantViolation(`decideHandshake threw ${(error as Error).stack ?? String(error)}`);
-    }
-    check(!(outcome instanceof Promise), 'decideHandshake returned a promise for a synchronous hook');
-    if (!outcome.accepted) {
-      checkRejection(outcome, 'decideHandshake', [400, 401, 403, 404, 500, 503]);
-      if (outcome.status === 500) check(outcome.failure !== undefined, 'a 500 without its failure');
-      return;
-    }
-    checkAcceptance(headBytes, upgrade, policy, settings, outcome);
-  },
+  run: runRequestInput,
 };

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { fuzzTarget as framesTarget } from '../../fuzz/targets/frames.js';
+import { runFramesInput } from '../../fuzz/targets/frames.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
 import { closePayload, encodeWireFrame, OP, readClose } from '../helpers/wire-frames.js';
@@ -95,7 +95,7 @@ describe('valid conversations (fast-check)', () => {
           assert.ok(harness.session.stopped);
         }
         // The same bytes as a frames fuzz input: the models and invariants hold too.
-        framesTarget.run(Buffer.concat([Buffer.from([client ? 1 : 0]), stream]));
+        runFramesInput(Buffer.concat([Buffer.from([client ? 1 : 0]), stream]));
       }),
       { numRuns: 300 },
     );

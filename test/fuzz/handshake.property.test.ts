@@ -20,7 +20,7 @@ import {
   validateUpgradeRequest,
   validateUpgradeResponse,
 } from '../../src/protocol/index.js';
-import { fuzzTarget as requestTarget } from '../../fuzz/targets/request-handshake.js';
+import { runRequestInput } from '../../fuzz/targets/request-handshake.js';
 import { guardProcess } from '../helpers/process-guard.js';
 
 guardProcess();
@@ -124,7 +124,7 @@ describe('valid opening handshakes (fast-check)', () => {
           outcome.extension?.dispose();
         }
         // The target's independent checks, under every policy it knows.
-        for (const settings of [0x00, 0x0f, 0x9c, 0x18]) requestTarget.run(Buffer.concat([Buffer.from([settings, 0]), bytes]));
+        for (const settings of [0x00, 0x0f, 0x9c, 0x18]) runRequestInput(Buffer.concat([Buffer.from([settings, 0]), bytes]));
       }),
       { numRuns: 300 },
     );
