@@ -2,8 +2,10 @@
  * `npm run fuzz -- [--seconds N] [--target NAME] [--seed S] [--runs N] [--seeds-only]`: fuzz every
  * target (or one) for N seconds each, print inputs/s, corpus size, coverage and findings, and
  * exit 1 on any crash, hang (an input running over 1 s) or heap growth.
+ * `npm run fuzz -- --target NAME --replay FILE...`: run saved inputs through the target, with stack traces.
  */
 import { fuzzTargets, type TargetResult } from './campaign.js';
+import { replayInputs } from './replay.js';
 import { TARGETS } from './targets/index.js';
 import type { FuzzStats } from './worker-protocol.js';
 
@@ -13,20 +15,26 @@ interface Arguments {
   seed: number;
   runs: number;
   useGrown: boolean;
+  replay: string[];
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run fuzz -- [--seconds N] [--target ${TARGETS.map((t) => t.name).join('|')}] [--seed S] [--runs N] [--seeds-only]`);
+  console.error(`${problem}\nusage: npm run fuzz -- [--seconds N] [--target ${TARGETS.map((t) => t.name).join('|')}] [--seed S] [--runs N] [--seeds-only]\n       npm run fuzz -- --target NAME --replay FILE...`);
   process.exit(2);
 }
 
 function parseArguments(argv: readonly string[]): Arguments {
-  const parsed: Arguments = { seconds: 10, target: null, seed: Date.now() >>> 0, runs: 0, useGrown: true };
+  const parsed: Arguments = { seconds: 10, target: null, seed: Date.now() >>> 0, runs: 0, useGrown: true, replay: [] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--seeds-only') {
       parsed.useGrown = false;
       continue;
+    }
+    if (flag === '--replay') {
+      parsed.replay = argv.slice(i + 1);
+      if (parsed.replay.length === 0) usage('--replay needs files');
+      break;
     }
     const value = argv[++i];
     if (value === undefined) usage(`${flag} needs a value`);
@@ -52,6 +60,7 @@ function parseArguments(argv: readonly string[]): Arguments {
         usage(`unknown argument ${flag}`);
     }
   }
+  if (parsed.replay.length > 0 && parsed.target === null) usage('--replay needs --target');
   return parsed;
 }
 
@@ -68,9 +77,15 @@ function line(name: string, stats: FuzzStats): string {
 
 const args = parseArguments(process.argv.slice(2));
 const specs = args.target === null ? TARGETS : TARGETS.filter((t) => t.name === args.target);
+if (args.replay.length > 0) {
+  const replayed = await replayInputs(specs[0]!, args.replay);
+  for (const { path, failure } of replayed) console.log(`${path}: ${failure ?? 'keeps every invariant'}`);
+  process.exit(replayed.some((r) => r.failure !== null) ? 1 : 0);
+}
 console.log(`fuzzing ${specs.map((s) => s.name).join(', ')} for ${args.seconds} s each, seed ${args.seed}, node ${process.version}`);
 
-let lastPrint = Date.now();
+/** Progress every 30 s of each target. */
+const lastPrint = new Map<string, number>();
 const results: TargetResult[] = await fuzzTargets(specs, {
   seconds: args.seconds,
   maxExecs: args.runs,
@@ -79,8 +94,8 @@ const results: TargetResult[] = await fuzzTargets(specs, {
   retentionSeconds: 3,
   hangMs: 1000,
   onProgress(target, stats) {
-    if (Date.now() - lastPrint < 30_000) return;
-    lastPrint = Date.now();
+    if (stats.elapsedMs - (lastPrint.get(target) ?? 0) < 30_000) return;
+    lastPrint.set(target, stats.elapsedMs);
     console.log(`  ... ${line(target, stats)}`);
   },
 });
