@@ -106,7 +106,9 @@ console.log('');
 for (const result of results) {
   if (result.stats !== null) {
     total += result.stats.execs;
-    const retention = result.retention === null ? '' : `, heap ${result.retention.growth.map((g) => `${g >= 0 ? '+' : ''}${(g / 1024).toFixed(0)} KiB`).join(' ')} per ${group(result.retention.inputsPerRound)} inputs`;
+    const signed = (values: number[]): string => values.map((g) => `${g >= 0 ? '+' : ''}${(g / 1024).toFixed(0)} KiB`).join(' ');
+    const retention =
+      result.retention === null ? '' : `\n${''.padEnd(22)} retention: heap ${signed(result.retention.growth)}, resident ${signed(result.retention.residentGrowth)} per ${group(result.retention.inputsPerRound)} inputs`;
     console.log(line(result.target, result.stats) + retention);
   } else {
     findings++;

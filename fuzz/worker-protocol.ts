@@ -27,6 +27,8 @@ export interface RetentionResult {
   readonly inputsPerRound: number;
   /** Heap growth (bytes) over each of two rounds after a warm-up round. */
   readonly growth: number[];
+  /** Resident memory growth (bytes) over the same rounds (zlib's memory is outside the heap). */
+  readonly residentGrowth: number[];
 }
 
 export type WorkerMessage =
