@@ -837,18 +837,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       clientKeepalive(settingsPeriod(settings)).members.delete(this);
     }
     settings.server?.connectionClosed(this);
+    // The server forgets the subscriptions now (subscriberCount no longer counts this one); the
+    // connection's own list stays until after the close handlers, which may still read
+    // `ws.topics` (a chat announcing who left which room).
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
+      for (const topic of topics) settings.server.topics.remove(topic, this);
+    }
     try {
       settings.handlers.close?.(this, code, reason);
       this.emit('close', code, reason);
     } catch (error) {
       this.listenerThrew(error);
     }
-    // After the close handlers, which may still read `ws.topics` (a chat announcing who left).
-    const topics = this.extras?.topics ?? null;
-    if (topics !== null && settings.server !== null) {
-      for (const topic of topics) settings.server.topics.remove(topic, this);
-      topics.clear();
-    }
+    topics?.clear();
   }
 
   /** Errors go to the `error` handler and 'error' listeners; with neither, `close` says it all. */
