@@ -12,6 +12,7 @@ export {
   type SendData,
   type SendOptions,
   type WebSocketEvents,
+  type WrittenCallback,
 } from './node/websocket.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT,

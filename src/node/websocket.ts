@@ -14,6 +14,12 @@ export { ReadyState };
 /** Data `send()` accepts. */
 export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
 
+/**
+ * Told once the bytes of a `send()`, `ping()` or `pong()` have been written to the network
+ * (handed to the kernel), or with an error when the connection went away before that.
+ */
+export type WrittenCallback = (error?: Error | null) => void;
+
 export interface SendOptions {
   /** Send as binary (true) or text (false). Default: text for strings, binary otherwise. */
   binary?: boolean;
@@ -251,9 +257,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /**
    * Send a message. Strings go as text, binary data as binary (`options.binary` overrides).
    * Returns false once `bufferedAmount` reaches the high-water mark: wait for 'drain'.
-   * Throws WSF_ERR_NOT_OPEN after the connection started closing.
+   * Throws WSF_ERR_NOT_OPEN after the connection started closing. `onWritten`, if given, is
+   * called once the message is written to the network (never before; see WrittenCallback).
    */
-  send(data: SendData, options?: SendOptions): boolean {
+  send(data: SendData, options?: SendOptions, onWritten?: WrittenCallback): boolean {
     const compress = options?.compress ?? true;
     if (typeof data === 'string') {
       if (options?.binary === true) this.session.sendBytes(Buffer.from(data, 'utf8'), true, compress);
@@ -261,7 +268,28 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     } else {
       this.session.sendBytes(toBuffer(data), options?.binary ?? true, compress);
     }
+    if (onWritten !== undefined) this.whenWritten(onWritten);
     return this.checkBackpressure();
+  }
+
+  /**
+   * Call `callback` once everything sent so far has been written: it joins the callbacks taken
+   * by the next flush that leaves nothing waiting in the session (a message being compressed,
+   * or queued behind one, is not written yet).
+   */
+  private whenWritten(callback: WrittenCallback): void {
+    const extras = this.more();
+    if (extras.writeCallbacks === null) extras.writeCallbacks = [callback];
+    else extras.writeCallbacks.push(callback);
+  }
+
+  /** The write callbacks that the output being flushed now completes, if any. */
+  private takeWriteCallbacks(): WrittenCallback[] | null {
+    const extras = this.extras;
+    if (extras === null || extras.writeCallbacks === null || this.session.sendsWaiting) return null;
+    const callbacks = extras.writeCallbacks;
+    extras.writeCallbacks = null;
+    return callbacks;
   }
 
   /**
@@ -311,13 +339,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   }
 
   /** Send a ping (RFC 6455 §5.5.2); the peer answers with a pong carrying the same data. */
-  ping(data: SendData = EMPTY): void {
+  ping(data: SendData = EMPTY, onWritten?: WrittenCallback): void {
     this.session.ping(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+    if (onWritten !== undefined) this.whenWritten(onWritten);
   }
 
   /** Send an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
-  pong(data: SendData = EMPTY): void {
+  pong(data: SendData = EMPTY, onWritten?: WrittenCallback): void {
     this.session.pong(typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data));
+    if (onWritten !== undefined) this.whenWritten(onWritten);
   }
 
   /**
@@ -448,7 +478,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     const backedUp = socket.writableLength > 0;
     // After send() returned false, learn when these bytes are written even if the socket itself
     // never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
-    const onWritten = this.flags & FLAG_NEED_DRAIN ? this.drainCheck() : undefined;
+    const drainCheck = this.flags & FLAG_NEED_DRAIN ? this.drainCheck() : undefined;
+    const callbacks = this.takeWriteCallbacks();
+    const onWritten = callbacks === null ? drainCheck : writtenCallbacks(callbacks, drainCheck, socket);
     // Several pieces (frames sent by reference, broadcasts): join small ones into one write.
     const joined = Array.isArray(output) ? joinPieces(output) : output;
     if (joined !== null) {
@@ -581,6 +613,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     } else if (this.failure !== null) {
       code = this.failure.closeCode;
     }
+    // Sends whose bytes never reached the socket: their callbacks learn it now.
+    const unwritten = this.extras?.writeCallbacks ?? null;
+    if (unwritten !== null) {
+      this.extras!.writeCallbacks = null;
+      const error = new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed before the data was written');
+      for (const callback of unwritten) callback(error);
+    }
     this.settings.onConnectionClosed?.(this);
     this.settings.handlers.close?.(this, code, reason);
     this.emit('close', code, reason);
@@ -655,6 +694,19 @@ class ConnectionExtras {
   closeTimer: NodeJS.Timeout | null = null;
   failure: WebSocketError | null = null;
   messageQueue: MessageQueue | null = null;
+  /** `send()` callbacks waiting for their bytes to be written (see whenWritten). */
+  writeCallbacks: WrittenCallback[] | null = null;
+}
+
+/** One socket write callback for the write callbacks a flush completes (and the drain check). */
+function writtenCallbacks(callbacks: WrittenCallback[], drainCheck: (() => void) | undefined, socket: Duplex): WrittenCallback {
+  return (error) => {
+    drainCheck?.();
+    // Node reports success for a write that a destroyed socket abandoned: say it may be lost.
+    const outcome =
+      error ?? (socket.destroyed ? new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed before the write completed') : null);
+    for (const callback of callbacks) callback(outcome);
+  };
 }
 
 /**

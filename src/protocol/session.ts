@@ -307,6 +307,14 @@ export class ProtocolSession extends OutputBuffer implements ReceiverHandler {
     }
   }
 
+  /**
+   * Whether sends are waiting in the session (behind an asynchronous encode or a fragmented
+   * message): what `takeOutput()` returns then does not hold them yet.
+   */
+  get sendsWaiting(): boolean {
+    return (this.bits & (SESSION_QUEUED | SESSION_ENCODING)) !== 0;
+  }
+
   /** Whether a data message may be sent now (open, no close sent). */
   get canSendMessage(): boolean {
     return this.readyState === ReadyState.OPEN && !this.closeSent;
