@@ -183,7 +183,34 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   startReading(head: Buffer | undefined): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
     if (head !== undefined && head.length > 0) this.handleSocketData(head);
-    if (!this.session.receiver.isPaused) this.socket.resume();
+    if (!this.session.receiver.isPaused) this.resumeTransport();
+  }
+
+  /**
+   * Stop reading from the network until `resume()`: TCP flow control then holds the peer back
+   * (nothing is buffered here). Messages already read are still delivered.
+   */
+  pause(): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    this.flags |= FLAG_USER_PAUSED;
+    this.socket.pause();
+  }
+
+  /** Read from the network again after `pause()`. */
+  resume(): void {
+    if (!(this.flags & FLAG_USER_PAUSED)) return;
+    this.flags &= ~FLAG_USER_PAUSED;
+    if (!(this.flags & FLAG_SOCKET_GONE) && !this.session.receiver.isPaused) this.socket.resume();
+  }
+
+  /** Whether `pause()` holds reading. */
+  get isPaused(): boolean {
+    return (this.flags & FLAG_USER_PAUSED) !== 0;
+  }
+
+  /** @internal Resume the socket unless the application paused it. */
+  resumeTransport(): void {
+    if (!(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
   }
 
   /** The subprotocol agreed in the handshake ('' when none). */
@@ -464,7 +491,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
   /** @internal */
   onReceiverResumed(): void {
     if (this.flags & FLAG_CLOSE_DEFERRED) this.finishClose();
-    else this.socket.resume();
+    else this.resumeTransport();
   }
 
   // ---- Transport ------------------------------------------------------------------------------
@@ -681,6 +708,7 @@ const FLAG_PEER_ENDED = 16;
 const FLAG_CLEAN = 32;
 const FLAG_DRAIN_LISTENER = 64;
 const FLAG_CLOSE_DEFERRED = 128;
+const FLAG_USER_PAUSED = 256;
 
 /**
  * Per-connection state most connections never use: a negotiated subprotocol, the client's
@@ -863,7 +891,7 @@ class MessageQueue {
       if (this.items.length > 0) {
         const value = this.items.shift()!;
         this.bytes -= value.length;
-        if (this.bytes < MessageQueue.PAUSE_AT / 2 && !this.ws.session.receiver.isPaused) this.ws.transport.resume();
+        if (this.bytes < MessageQueue.PAUSE_AT / 2 && !this.ws.session.receiver.isPaused) this.ws.resumeTransport();
         return Promise.resolve({ value, done: false });
       }
       if (this.done) return Promise.resolve({ value: undefined, done: true });
@@ -877,7 +905,7 @@ class MessageQueue {
         // Leaving the loop early does not close the connection; it only stops iterating.
         this.items.length = 0;
         this.bytes = 0;
-        this.ws.transport.resume();
+        this.ws.resumeTransport();
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
