@@ -39,6 +39,8 @@ export interface HandshakeRequest {
   readonly protocols: readonly string[];
   /** Extensions offered, in the client's order. */
   readonly extensions: readonly ExtensionParams[];
+  /** The node:http request, when the upgrade came through `attach()` or `handleUpgrade()` (not `listen()`). */
+  readonly httpRequest?: IncomingMessage;
 }
 
 /** Accept, optionally adding response headers, attaching data to the connection, or choosing the subprotocol. */
@@ -229,7 +231,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     };
     this.pending.add(socket);
     socket.on('error', swallowError);
-    return Promise.resolve(this.processHandshake(socket, requestHead, head));
+    return Promise.resolve(this.processHandshake(socket, requestHead, head, request));
   }
 
   /**
@@ -327,7 +329,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.refuse(socket, error as HandshakeRejection, undefined);
       return;
     }
-    const result = this.processHandshake(socket, head, rest);
+    const result = this.processHandshake(socket, head, rest, undefined);
     if (isPromise(result)) {
       // Waiting for an async hook: still counted (maxConnections) and dropped by close().
       this.pending.add(socket);
@@ -360,7 +362,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * Validate a request and run the hook. Synchronous unless the hook returns a promise: a
    * connection costs no promise or async frame when nothing has to be awaited.
    */
-  private processHandshake(socket: Duplex, head: HttpRequestHead, rest: Buffer): WebSocket | null | Promise<WebSocket | null> {
+  private processHandshake(
+    socket: Duplex,
+    head: HttpRequestHead,
+    rest: Buffer,
+    httpRequest: IncomingMessage | undefined,
+  ): WebSocket | null | Promise<WebSocket | null> {
     let upgrade: UpgradeRequest;
     try {
       upgrade = validateUpgradeRequest(head);
@@ -369,7 +376,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     const queryStart = head.target.indexOf('?');
     const path = queryStart === -1 ? head.target : head.target.slice(0, queryStart);
-    const request = new IncomingHandshake(head, path, queryStart, socket, upgrade.protocols, upgrade.extensions);
+    const request = new IncomingHandshake(head, path, queryStart, socket, upgrade.protocols, upgrade.extensions, httpRequest);
     if (this.closing !== null) return this.refuse(socket, new HandshakeRejection(503, 'server shutting down'), request);
     if (this.paths !== null && !this.paths.has(path)) {
       return this.refuse(socket, new HandshakeRejection(404, `no WebSocket endpoint at ${path.slice(0, 100)}`), request);
@@ -519,6 +526,7 @@ class IncomingHandshake implements HandshakeRequest {
     private readonly socket: Duplex,
     readonly protocols: readonly string[],
     readonly extensions: readonly ExtensionParams[],
+    readonly httpRequest: IncomingMessage | undefined,
   ) {
     this.method = head.method;
     this.url = head.target;
