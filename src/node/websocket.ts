@@ -30,7 +30,7 @@ export interface SendOptions {
 export interface WebSocketEvents {
   /** Client side: the handshake completed (a connection from `connect()` is already open). */
   open: [];
-  /** A complete message: text as a string, binary as a Buffer. */
+  /** A complete message: text as a string (a Buffer with `textAsBuffer`), binary as a Buffer. */
   message: [data: string | Buffer, isBinary: boolean];
   ping: [payload: Buffer];
   pong: [payload: Buffer];
@@ -59,6 +59,11 @@ export interface ConnectionOptions {
   autoPong?: boolean;
   /** Emit a 'frame' event for every received frame (default false). */
   observeFrames?: boolean;
+  /**
+   * Deliver text messages as the Buffer of their UTF-8 bytes (validated, as always) instead of
+   * a string: what ws gives, without decoding to a string and encoding back (default false).
+   */
+  textAsBuffer?: boolean;
 }
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000;
@@ -73,7 +78,7 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
  * before the connection's own listeners of the same event, if any.
  */
 export interface ConnectionHandlers {
-  /** A complete message: text as a string, binary as a Buffer. */
+  /** A complete message: text as a string (a Buffer with `textAsBuffer`), binary as a Buffer. */
   message?(ws: WebSocket, data: string | Buffer, isBinary: boolean): void;
   ping?(ws: WebSocket, payload: Buffer): void;
   pong?(ws: WebSocket, payload: Buffer): void;
@@ -165,6 +170,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
     this.session = new ProtocolSession(init.role, this, init.options);
     if (init.extension) this.session.setExtension(init.extension);
     if (init.options.observeFrames) this.session.receiver.observeFrames = true;
+    if (init.options.textAsBuffer) this.flags |= FLAG_TEXT_AS_BUFFER;
     setSocketOwner(socket, this);
     // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
     if (init.deferReading) {
@@ -412,11 +418,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements SocketOw
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
-    this.deliver(isBinary ? data : decodeUtf8(data), isBinary);
+    this.deliver(isBinary || this.flags & FLAG_TEXT_AS_BUFFER ? data : decodeUtf8(data), isBinary);
   }
 
   /** @internal */
   onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
+    if (this.flags & FLAG_TEXT_AS_BUFFER) {
+      // The receiver validated these bytes and never writes the chunk again: a view is safe to keep.
+      this.deliver(source.subarray(start, end), false);
+      return;
+    }
     const text = decodeUtf8Region(source, start, end, ascii);
     // With frame observation, user code has seen these bytes (the 'frame' payload): do not
     // assume they are unchanged later.
@@ -709,6 +720,7 @@ const FLAG_CLEAN = 32;
 const FLAG_DRAIN_LISTENER = 64;
 const FLAG_CLOSE_DEFERRED = 128;
 const FLAG_USER_PAUSED = 256;
+const FLAG_TEXT_AS_BUFFER = 512;
 
 /**
  * Per-connection state most connections never use: a negotiated subprotocol, the client's
