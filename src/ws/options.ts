@@ -90,10 +90,14 @@ export function deflateOptions(option: boolean | PerMessageDeflateOptions | unde
   return mapped;
 }
 
+type CoreConnectionOptions = Pick<CoreServerOptions, 'maxPayload' | 'maxFragments' | 'autoPong' | 'closeTimeout' | 'perMessageDeflate' | 'textAsBuffer'>;
+
 /** The connection options of wsforge's server for ws's options. */
-export function connectionOptions(options: ServerOptions): Pick<CoreServerOptions, 'maxPayload' | 'maxFragments' | 'autoPong' | 'closeTimeout' | 'perMessageDeflate'> {
-  const mapped: Pick<CoreServerOptions, 'maxPayload' | 'maxFragments' | 'autoPong' | 'closeTimeout' | 'perMessageDeflate'> = {
+export function connectionOptions(options: ServerOptions): CoreConnectionOptions {
+  const mapped: CoreConnectionOptions = {
     perMessageDeflate: deflateOptions(options.perMessageDeflate),
+    // ws delivers text as the Buffer of its bytes: wsforge hands them over without a string in between.
+    textAsBuffer: true,
   };
   // ws treats 0 as "no limit"; wsforge has no unlimited setting, so 0 keeps its default.
   if (options.maxPayload !== undefined && options.maxPayload > 0) mapped.maxPayload = options.maxPayload;

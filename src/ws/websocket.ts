@@ -288,7 +288,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   receiveMessage(data: string | Buffer, isBinary: boolean): void {
     let message: RawData;
     if (!isBinary) {
-      // ws delivers text as the Buffer of its (validated) UTF-8 bytes.
+      // ws delivers text as the Buffer of its (validated) UTF-8 bytes: the server asks wsforge
+      // for exactly that (textAsBuffer), a string would only come from a connection made otherwise.
       message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     } else {
       const binaryType = this.state & BINARY_TYPE_MASK;
