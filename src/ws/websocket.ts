@@ -18,6 +18,7 @@ import {
 } from './events.js';
 import { BINARY_TYPES, binaryMessage, type BinaryType, byteLengthOf, isBlob, type RawData, toSendData, type WsSendData } from './message-data.js';
 import { OrderedSends, type SendCallback } from './ordered-sends.js';
+import { PreEncodedFrameSender } from './pre-encoded-frames.js';
 import type { createWebSocketStream } from './stream.js';
 import type { WebSocketServer } from './server.js';
 
@@ -54,6 +55,7 @@ const TERMINATED = 4;
 class RareState {
   ordered: OrderedSends | null = null;
   bytesAfterClose = 0;
+  frameSender: PreEncodedFrameSender | null = null;
 }
 
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
@@ -143,6 +145,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   get isPaused(): boolean {
     return this.connection?.isPaused ?? false;
+  }
+
+  /**
+   * @internal What engine.io sends socket.io's once-framed broadcasts through, when present
+   * (the one ws internal it uses; see pre-encoded-frames.ts).
+   */
+  get _sender(): PreEncodedFrameSender {
+    const rare = this.more();
+    return (rare.frameSender ??= new PreEncodedFrameSender(this));
   }
 
   /** @internal For CloseEvent.wasClean: both close frames were exchanged. */

@@ -10,7 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type * as SocketIoModule from 'socket.io';
 import type * as SocketIoClientModule from 'socket.io-client';
-import { WebSocketServer } from '../../src/ws/index.js';
+import { type ServerOptions, WebSocket, WebSocketServer } from '../../src/ws/index.js';
+import { OP } from '../helpers/wire-frames.js';
+import { openRaw } from '../helpers/raw-peer.js';
+import { loadWs } from '../interop/npm-peers.js';
+import { nextConnection, startCompat } from './compat-fixture.js';
 import { withTimeout } from '../interop/bounded-wait.js';
 import { guardProcess } from '../helpers/process-guard.js';
 
@@ -40,11 +44,11 @@ interface Setup {
 }
 
 /** socket.io on an http server on loopback with wsforge/ws as its engine, and a client factory. */
-async function setup(t: TestContext): Promise<Setup> {
+async function setup(t: TestContext, engine: typeof WebSocketServer = WebSocketServer): Promise<Setup> {
   const { Server } = await importPeer<typeof SocketIoModule>('socket.io');
   const { io: ioClient } = await importPeer<typeof SocketIoClientModule>('socket.io-client');
   const http = createServer();
-  const io = new Server(http, { wsEngine: WebSocketServer, transports: ['websocket'] });
+  const io = new Server(http, { wsEngine: engine, transports: ['websocket'] });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const clients: IoClient[] = [];
@@ -176,6 +180,53 @@ describe('socket.io with wsforge/ws as wsEngine', () => {
     // The client's WebSocket goes away without a closing handshake.
     (third.client.io.engine.transport as unknown as { ws: { _socket: { destroy(): void } } }).ws._socket.destroy();
     assert.equal((await dropped)[0], 'transport close');
+  });
+
+  test("engine.io's pre-encoded frames: socket.io's broadcasts (framed once) go through ws._sender.sendFrame", async (t) => {
+    let framesTaken = 0;
+    class CountingWebSocket extends WebSocket {
+      override get _sender(): WebSocket['_sender'] {
+        const sender = super._sender;
+        return {
+          sendFrame: (frame: readonly Buffer[], callback?: (error?: Error | null) => void) => {
+            framesTaken++;
+            sender.sendFrame(frame, callback);
+          },
+        } as WebSocket['_sender'];
+      }
+    }
+    class CountingServer extends WebSocketServer {
+      constructor(options: ServerOptions, callback?: () => void) {
+        super({ ...options, WebSocket: CountingWebSocket }, callback);
+      }
+    }
+    const s = await setup(t, CountingServer);
+    const a = await s.connect();
+    const b = await s.connect();
+    const got = [nextClientEvent<[string, number]>(a.client, 'tick'), nextClientEvent<[string, number]>(b.client, 'tick')];
+    s.io.emit('tick', 'to everyone ✓', 7);
+    assert.deepEqual(await Promise.all(got), [
+      ['to everyone ✓', 7],
+      ['to everyone ✓', 7],
+    ]);
+    assert.equal(framesTaken, 2);
+  });
+
+  test('API: _sender.sendFrame(frame) sends the frame built by ws.Sender.frame(); other frames are refused', async (t) => {
+    const { Sender } = (await loadWs()) as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
+    const server = await startCompat(t);
+    const { peer } = await openRaw(server.port);
+    t.after(() => peer.destroy());
+    const [ws] = await nextConnection(server);
+    const frame = Sender.frame(Buffer.from('42["m","once"]'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+    const written = new Promise<Error | null | undefined>((resolve) => ws._sender.sendFrame(frame, resolve));
+    assert.equal((await withTimeout(written, 3000, 'the sendFrame callback')) ?? null, null);
+    const received = await peer.nextFrame(3000);
+    assert.deepEqual([received.opcode, received.fin, received.payload.toString()], [OP.TEXT, true, '42["m","once"]']);
+    const masked = Sender.frame(Buffer.from('x'), { readOnly: false, mask: true, rsv1: false, opcode: 1, fin: true });
+    assert.throws(() => ws._sender.sendFrame(masked), { name: 'TypeError' });
+    const fragment = Sender.frame(Buffer.from('x'), { readOnly: false, mask: false, rsv1: false, opcode: 2, fin: false });
+    assert.throws(() => ws._sender.sendFrame(fragment), { name: 'TypeError' });
   });
 
   test('server-side disconnectSockets(): in(room) disconnects its members only; io.disconnectSockets() everyone', async (t) => {
