@@ -53,7 +53,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
   --workload a,b     workloads to run (default: all but deflate-memory, which joins when wsforge
                      negotiates permessage-deflate):
                      ${workloads.join(', ')}
-  --server a,b       servers: wsforge, ws, thin (default: all available)
+  --server a,b       servers: wsforge, wsforge-ws, ws, thin (default: all available)
   --reps N           repetitions (default 3)
   --duration S       measured seconds per run (default 5)
   --warmup S         warmup seconds per run (default 1)
