@@ -117,7 +117,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         reject(error);
       };
       server.once('error', onError);
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511 }, () => {
+      // reusePort is not in the Node 20 typings; Node 22.12+ reads it (and then binds the socket itself, even in a cluster worker).
+      const reuse = options.reusePort === true ? { reusePort: true, exclusive: true } : {};
+      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511, ...reuse }, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
         const address = server.address() as AddressInfo;
