@@ -5,11 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
 import { demoPage } from './demo-page.js';
+import { type CommandServer, type ScalingOptions, scalingOptions, serveScaled, type ServerStart } from './serve-scaling.js';
+
+/** Broadcast mode's topic: every client subscribes to it. */
+const BROADCAST_TOPIC = 'broadcast';
 
 const MAIN_HELP = `wsforge: a strict, fast WebSocket server and client
 
@@ -33,6 +36,10 @@ Options:
   --tls-key <file>     PEM private key
   --max-payload <n>    largest message in bytes (default 16 MiB)
   --deflate            accept permessage-deflate (RFC 7692) with the memory-safe defaults
+  --workers <n>        serve the port from n processes (auto: one per CPU; default 1); in
+                       broadcast mode a message reaches the clients of every worker
+  --redis <url>        share broadcasts through Redis with every server attached to it
+                       (redis://host:port; needs the redis package)
   --quiet              do not log connections and closes
   --verbose            also log every message
   -h, --help           show this help
@@ -86,6 +93,8 @@ async function serve(args: string[]): Promise<void> {
     'tls-key': { type: 'string' },
     'max-payload': { type: 'string' },
     deflate: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    redis: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -106,6 +115,12 @@ async function serve(args: string[]): Promise<void> {
   if (values['max-payload'] !== undefined) {
     maxPayload = Number(values['max-payload']);
     if (!Number.isInteger(maxPayload) || maxPayload <= 0) throw new UsageError('--max-payload must be a positive integer');
+  }
+  let scaling: ScalingOptions;
+  try {
+    scaling = scalingOptions(values.workers as string | undefined, values.redis as string | undefined);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   const quiet = values.quiet as boolean;
   const verbose = values.verbose as boolean;
@@ -132,57 +147,57 @@ async function serve(args: string[]): Promise<void> {
       fail(`cannot read TLS files: ${(error as Error).message}`, 1);
     }
   }
-  const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
-  let nextId = 1;
-  // Server-wide handlers: the connection's number is its application data (ws.data).
-  const wss = new WebSocketServer({
-    ...(maxPayload === undefined ? {} : { maxPayload }),
-    perMessageDeflate: values.deflate as boolean,
-    handlers: {
-      open(ws, request) {
-        ws.data = nextId++;
-        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+  // Broadcast mode is a topic every client subscribes to: with --workers or --redis the other
+  // processes' publishes reach it too.
+  const startOne = async ({ listen, pubsub, worker }: ServerStart): Promise<CommandServer> => {
+    const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+    let nextId = 1;
+    // Server-wide handlers: the connection's number is its application data (ws.data).
+    const wss = new WebSocketServer({
+      ...(maxPayload === undefined ? {} : { maxPayload }),
+      ...(pubsub === undefined ? {} : { pubsub }),
+      perMessageDeflate: values.deflate as boolean,
+      handlers: {
+        open(ws, request) {
+          ws.data = worker === undefined ? nextId++ : `${worker}.${nextId++}`;
+          if (mode === 'broadcast') ws.subscribe(BROADCAST_TOPIC);
+          log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+        },
+        message(ws, data, isBinary) {
+          if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
+          if (mode === 'echo') ws.send(data);
+          else wss.publish(BROADCAST_TOPIC, data, { binary: isBinary });
+        },
+        close(ws, code, reason) {
+          log(`close ${ws.data} ${code} ${JSON.stringify(reason)}`);
+        },
       },
-      message(ws, data, isBinary) {
-        if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
-        if (mode === 'echo') ws.send(data);
-        else wss.broadcast(data, { binary: isBinary });
-      },
-      close(ws, code, reason) {
-        log(`close ${ws.data} ${code} ${JSON.stringify(reason)}`);
-      },
-    },
-  });
-  wss.attach(httpServer);
-  wss.on('rejected', (status, reason) => {
-    if (verbose) log(`rejected ${status} ${reason}`);
-  });
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
-    httpServer.close();
-    httpServer.closeAllConnections();
-    void wss.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-
-  // Signal handlers are in place before the readiness line, so a supervisor may signal at once.
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, values.host as string, () => {
-      httpServer.off('error', reject);
-      resolve();
     });
-  }).catch((error: NodeJS.ErrnoException) => {
-    fail(`cannot listen on ${String(values.host)}:${port}: ${error.code ?? error.message}`, 1);
-  });
-  const address = httpServer.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`listening on ${tls ? 'wss' : 'ws'}://${host}:${address.port}\n`);
+    wss.attach(httpServer);
+    wss.on('rejected', (status, reason) => {
+      if (verbose) log(`rejected ${status} ${reason}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      // exclusive with reusePort: the worker binds its own socket (wsforge/cluster, Node >= 22.12).
+      httpServer.listen({ ...listen, ...(listen.reusePort ? { exclusive: true } : {}) }, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    }).catch((error: NodeJS.ErrnoException) => {
+      fail(`cannot listen on ${String(values.host)}:${port}: ${error.code ?? error.message}`, 1);
+    });
+    return {
+      address: () => httpServer.address(),
+      async close() {
+        log(`closing ${wss.clients.size} connection(s) with 1001`);
+        httpServer.close();
+        httpServer.closeAllConnections();
+        await wss.close();
+      },
+    };
+  };
+  await serveScaled(scaling, { host: values.host as string, port, scheme: tls ? 'wss' : 'ws' }, startOne, log);
 }
 
 async function connectCommand(args: string[]): Promise<void> {
