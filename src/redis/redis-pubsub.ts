@@ -43,6 +43,8 @@ export class RedisPubSub extends EventEmitter<RedisPubSubEvents> implements PubS
   private connection: RedisConnection | null = null;
   private opening: Promise<void> | null = null;
   private currentStatus: RedisPubSubStatus = 'connecting';
+  /** Why the adapter closed by itself (the redis package is missing, bad options). */
+  private failure: Error | null = null;
   private readonly counters: RedisPubSubStats = { published: 0, delivered: 0, dropped: 0 };
   /** Topics this server has local subscribers of. */
   private readonly wanted = new Set<string>();
@@ -74,15 +76,17 @@ export class RedisPubSub extends EventEmitter<RedisPubSubEvents> implements PubS
   }
 
   /**
-   * Resolves once connected to Redis the first time (the server calls `attach` itself; this
-   * only waits). Rejects when the redis package is missing or the adapter was closed first.
+   * Resolves once connected to Redis (the server calls `attach` itself; this only waits).
+   * Rejects when the redis package is missing (the error says how to install it) or the adapter
+   * was closed first.
    */
   whenReady(): Promise<void> {
     if (this.currentStatus === 'ready') return Promise.resolve();
+    if (this.currentStatus === 'closed') return Promise.reject(this.failure ?? new Error('the Redis adapter was closed'));
     return new Promise((resolve, reject) => {
-      const onStatus = (status: RedisPubSubStatus): void => {
+      const onStatus = (status: RedisPubSubStatus, error: Error | undefined): void => {
         if (status === 'ready') resolve();
-        else if (status === 'closed') reject(new Error('the Redis adapter was closed'));
+        else if (status === 'closed') reject(error ?? new Error('the Redis adapter was closed'));
         else return;
         this.off('status', onStatus);
       };
@@ -208,6 +212,7 @@ export class RedisPubSub extends EventEmitter<RedisPubSubEvents> implements PubS
 
   private setStatus(status: RedisPubSubStatus, error: Error | undefined): void {
     if (status === this.currentStatus) return;
+    if (status === 'closed' && error !== undefined) this.failure = error;
     this.currentStatus = status;
     this.emit('status', status, error);
   }

@@ -5,6 +5,11 @@
  * and Redis killed and restarted in the middle.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
 import { createClient } from 'redis';
 import { redisPubSub, type RedisPubSub, type RedisPubSubOptions } from '../../src/redis/index.js';
@@ -213,4 +218,27 @@ describe('Redis Cluster (three masters), sharded pub/sub', () => {
     }
     assert.equal(a.got[1]?.payload.toString(), 'after');
   });
+});
+
+test('without the redis package the adapter says how to install it (status closed, whenReady rejects), and nothing crashes', (t) => {
+  // The compiled sources copied where no node_modules can be found: import('redis') fails as it would for a user without it.
+  const dir = mkdtempSync(join(tmpdir(), 'wsforge-no-redis-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(fileURLToPath(new URL('../../src/', import.meta.url)), join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const script = `
+    const { redisPubSub } = await import('./src/redis/index.js');
+    const adapter = redisPubSub({ url: 'redis://127.0.0.1:1' });
+    adapter.on('status', (status, error) => console.log('status', status, error?.message));
+    adapter.attach(() => {});
+    adapter.subscribe('room');
+    adapter.publish('room', Buffer.from('x'), false);
+    await adapter.whenReady().catch((error) => console.log('whenReady rejected:', error.message));
+    console.log('dropped', adapter.stats.dropped);
+  `;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 10000 });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^status closed wsforge\/redis needs the redis package \(node-redis\), an optional peer dependency: npm install redis/m);
+  assert.match(run.stdout, /^whenReady rejected: wsforge\/redis needs the redis package/m);
+  assert.match(run.stdout, /^dropped 1$/m);
 });
