@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
 import { demoPage } from './demo-page.js';
-import { type CommandServer, type ScalingOptions, scalingOptions, serveScaled, type ServerStart } from './serve-scaling.js';
+import type { CommandServer, ScalingOptions, ServerStart } from './serve-scaling.js';
 
 /** Broadcast mode's topic: every client subscribes to it. */
 const BROADCAST_TOPIC = 'broadcast';
@@ -116,6 +116,8 @@ async function serve(args: string[]): Promise<void> {
     maxPayload = Number(values['max-payload']);
     if (!Number.isInteger(maxPayload) || maxPayload <= 0) throw new UsageError('--max-payload must be a positive integer');
   }
+  // Loaded here, not at start: `wsforge connect` does not pay for wsforge/cluster and wsforge/redis.
+  const { scalingOptions, serveScaled } = await import('./serve-scaling.js');
   let scaling: ScalingOptions;
   try {
     scaling = scalingOptions(values.workers as string | undefined, values.redis as string | undefined);
