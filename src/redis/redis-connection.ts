@@ -140,7 +140,7 @@ async function openCluster(redis: RedisModule, settings: ConnectionSettings, obs
       socket: { ...defaults?.socket, reconnectStrategy: settings.reconnectStrategy },
     },
   } as RedisClusterOptions) as unknown as PubSubCommands;
-  // Nodes that are not ready, by address: the connection is ready again when none is left.
+  // Nodes that are not ready, by address: a loss is reported once per node.
   const down = new Set<string>();
   let connected = false;
   const key = (info: { host?: string; port?: number } | undefined): string => `${info?.host ?? '?'}:${info?.port ?? '?'}`;
@@ -152,7 +152,9 @@ async function openCluster(redis: RedisModule, settings: ConnectionSettings, obs
   });
   cluster.on('node-ready', (info: { host?: string; port?: number }) => {
     down.delete(key(info));
-    if (connected && down.size === 0) observer.ready();
+    // A node that never comes back (its slots failed over to a replica) must not keep the adapter
+    // from checking its subscriptions: any node that is ready again is a reason to look.
+    if (connected) observer.ready();
   });
   await cluster.connect();
   connected = true;
@@ -166,11 +168,21 @@ async function openCluster(redis: RedisModule, settings: ConnectionSettings, obs
   };
 }
 
+/** How long a graceful close may wait for Redis to answer before the sockets are dropped. */
+const CLOSE_TIMEOUT = 1000;
+
 async function closeClient(client: PubSubCommands): Promise<void> {
+  // node-redis's close() waits for the commands on their way; with Redis away they never settle.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT);
+  });
   try {
-    await client.close();
+    if ((await Promise.race([client.close(), late])) === 'late') client.destroy();
   } catch {
-    // Not connected (Redis is away): drop the socket instead.
+    // Not connected: drop the socket instead.
     client.destroy();
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -112,7 +112,9 @@ export class RedisPubSub extends EventEmitter<RedisPubSubEvents> implements PubS
 
   publish(topic: string, payload: Buffer, isBinary: boolean): void {
     const connection = this.connection;
-    if (connection === null || this.currentStatus !== 'ready' || !connection.canPublish) {
+    // canPublish is the publishing connection's own state (on a cluster, a node that is down fails
+    // only the publishes of its slots, counted when they fail).
+    if (connection === null || this.currentStatus === 'closed' || !connection.canPublish) {
       this.counters.dropped++;
       return;
     }
@@ -174,6 +176,8 @@ export class RedisPubSub extends EventEmitter<RedisPubSubEvents> implements PubS
   /** Bring one topic's Redis subscription in line with whether it is wanted; one change at a time. */
   private reconcile(topic: string): void {
     const connection = this.connection;
+    // Only while connected: node-redis never settles an UNSUBSCRIBE sent while it is offline. Every
+    // topic is looked at again on the next 'ready'.
     if (connection === null || this.currentStatus !== 'ready' || this.changing.has(topic)) return;
     const want = this.wanted.has(topic);
     if (want === this.active.has(topic)) return;

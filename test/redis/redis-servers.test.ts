@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { connect, WebSocketServer, type WebSocket } from '../../src/index.js';
 import { redisPubSub, type RedisPubSub, type RedisPubSubOptions } from '../../src/redis/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { waitUntil, withTimeout } from '../helpers/timing.js';
+import { nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
 import { startRedis, startRedisCluster } from './redis-server.js';
 
 guardProcess();
@@ -109,6 +109,19 @@ describe('two servers on one Redis', () => {
     assert.ok(!remote.got.some((m) => m.data === 'during'), 'what was published during the outage never reaches the other server');
     assert.equal(a.adapter.stats.dropped, 1);
   });
+});
+
+test('a server closes promptly while Redis is down (its last subscriber leaves during the outage)', async (t) => {
+  const redis = await startRedis(t);
+  const a = await chatServer(t, { url: redis.url });
+  const subscriber = await client(t, a.url);
+  await waitUntil(() => a.adapter.subscribedTopics.has('room'), 5000, 'subscribed');
+  await redis.kill();
+  await waitUntil(() => a.adapter.status === 'reconnecting', 5000, 'Redis gone');
+  const closed = nextEvent<[number, string]>(subscriber.ws, 'close', 5000);
+  await withTimeout(a.wss.close(), 5000, 'the server to close with Redis down');
+  assert.equal((await closed)[0], 1001);
+  assert.equal(a.adapter.status, 'closed');
 });
 
 test('two servers on a three-master Redis Cluster, sharded pub/sub', async (t) => {
