@@ -7,4 +7,3 @@ export { ClusterPrimary, type ClusterPrimaryEvents } from './primary.js';
 export type { ClusterWorker } from './worker.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT, type ClusterOptions, type WorkerContext, type WorkerServer } from './options.js';
 export { chooseDistribution, supportsReusePort, type Distribution } from './distribution.js';
-export { WorkerPubSub, type PrimaryChannel } from './worker-pubsub.js';
