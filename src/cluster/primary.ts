@@ -82,7 +82,7 @@ export class ClusterPrimary extends EventEmitter<ClusterPrimaryEvents> {
     return this.slots.map((slot) => slot.pid);
   }
 
-  /** Fork every worker; resolves when all serve, rejects if one fails to start. */
+  /** @internal Fork every worker; resolves when all serve, rejects if one fails to start (`cluster()` calls it). */
   async start(): Promise<void> {
     // Buffers pass through IPC as bytes, not as JSON arrays of numbers.
     nodeCluster.setupPrimary({ serialization: 'advanced' });
