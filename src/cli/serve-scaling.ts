@@ -48,7 +48,7 @@ function redisAdapter(url: string, log: (line: string) => void): PubSubAdapter {
   return adapter;
 }
 
-function describe(address: AddressInfo | string | null, scheme: string): string {
+function urlOf(address: AddressInfo | string | null, scheme: string): string {
   if (address === null || typeof address === 'string') return `${scheme}://${String(address)}`;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `${scheme}://${host}:${address.port}`;
@@ -76,7 +76,7 @@ export async function serveScaled(
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    process.stdout.write(`listening on ${describe(server.address(), where.scheme)}\n`);
+    process.stdout.write(`listening on ${urlOf(server.address(), where.scheme)}\n`);
     return;
   }
   const run = await cluster({
