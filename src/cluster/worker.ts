@@ -3,6 +3,7 @@
  * cross-worker pubsub adapter, tells the primary it is ready, and closes its clients with
  * 1001 when the primary says stop, on SIGINT/SIGTERM, or when the primary is gone.
  */
+import nodeCluster from 'node:cluster';
 import type { Distribution } from './distribution.js';
 import { ENV_DISTRIBUTION, ENV_PORT, ENV_WORKER_ID, isClusterMessage, type WorkerMessage } from './ipc-messages.js';
 import type { ClusterOptions, WorkerContext, WorkerServer } from './options.js';
@@ -16,8 +17,9 @@ export interface ClusterWorker {
   readonly distribution: Distribution;
 }
 
+/** A node:cluster worker forked by a wsforge/cluster primary (node:cluster's own marker is not inherited further). */
 export function isClusterWorkerProcess(): boolean {
-  return process.env[ENV_WORKER_ID] !== undefined && typeof process.send === 'function';
+  return nodeCluster.isWorker && process.env[ENV_WORKER_ID] !== undefined;
 }
 
 export async function runWorker(options: ClusterOptions): Promise<ClusterWorker> {
@@ -25,6 +27,8 @@ export async function runWorker(options: ClusterOptions): Promise<ClusterWorker>
   const distribution: Distribution = process.env[ENV_DISTRIBUTION] === 'reuseport' ? 'reuseport' : 'primary';
   const host = options.host ?? '127.0.0.1';
   const port = Number(process.env[ENV_PORT] ?? 0);
+  // Processes this worker starts are not workers of this cluster.
+  for (const name of [ENV_WORKER_ID, ENV_DISTRIBUTION, ENV_PORT]) delete process.env[name];
   const pubsub = new WorkerPubSub(processChannel());
   const context: WorkerContext = {
     id,
