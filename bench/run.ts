@@ -37,6 +37,7 @@ import {
   renderSvg,
   summarize,
 } from './report.js';
+import { isScaleWorkload, renderScaleSection, runScaleWorkload, SCALE_WORKLOAD_NAMES, type ScaleResult } from './scale.js';
 
 // build/bench/run.js -> repository root
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -694,11 +695,11 @@ function headroomFrom(records: readonly RunRecord[]): Headroom | null {
 
 /** `--render raw/<stamp>-summary.json`: write the report again from a finished run (no measuring). */
 function renderAgain(file: string): number {
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { input: ReportInput & { date: string }; records: RunRecord[] };
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { input: ReportInput & { date: string }; records: RunRecord[]; scaleSection?: string };
   const input: ReportInput = { ...saved.input, date: new Date(saved.input.date), headroom: headroomFrom(saved.records) ?? saved.input.headroom };
   const dir = RESULTS;
   const names = input.quick ? ['quick'] : [`${input.date.toISOString().slice(0, 10)}-${hostish()}`, 'latest'];
-  for (const name of names) writeFileSync(join(dir, `${name}.md`), renderMarkdown(input));
+  for (const name of names) writeFileSync(join(dir, `${name}.md`), renderMarkdown(input) + (saved.scaleSection ?? ''));
   writeFileSync(join(dir, input.quick ? 'quick.svg' : 'latest.svg'), renderSvg(input));
   process.stdout.write(`bench: rendered ${names.map((n) => `bench/results/${n}.md`).join(', ')} and the chart from ${file}\n`);
   return 0;
@@ -725,7 +726,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  const workloadNames = WORKLOADS.map((w) => w.name);
+  const workloadNames = [...WORKLOADS.map((w) => w.name), ...SCALE_WORKLOAD_NAMES];
   if (values.render !== undefined) return renderAgain(values.render);
   if (values.help) {
     process.stdout.write(usage(workloadNames));
@@ -810,7 +811,14 @@ async function main(): Promise<number> {
 
   const records: RunRecord[] = [];
   const summaries: WorkloadSummary[] = [];
+  const scaleResults: ScaleResult[] = [];
   for (const name of selected) {
+    if (isScaleWorkload(name)) {
+      // wsforge/cluster and wsforge/redis: several server processes per run (bench/scale.ts)
+      const scaleContext = { ...settings, stamp, root: ROOT, loadgen: LOADGEN, rawDir: RAW, pinned, servers, log };
+      scaleResults.push(await runScaleWorkload(name, { ...scaleContext, waitQuiet: (limitS: number) => waitQuiet(limitS, log) }));
+      continue;
+    }
     const w = WORKLOADS.find((x) => x.name === name)!;
     const mine = servers.filter((s) => w.servers.includes(s));
     const recs: RunRecord[] = [];
@@ -880,7 +888,7 @@ async function main(): Promise<number> {
     elapsedS: (Date.now() - started) / 1000,
     command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
   };
-  const md = renderMarkdown(input);
+  const md = renderMarkdown(input) + renderScaleSection(scaleResults);
   const svg = renderSvg(input);
   mkdirSync(RAW, { recursive: true });
   const written: string[] = [];
@@ -900,11 +908,11 @@ async function main(): Promise<number> {
     write(join(RESULTS, 'latest.md'), md);
     write(join(RESULTS, 'latest.svg'), svg);
   }
-  write(join(RAW, `${stamp}-summary.json`), `${JSON.stringify({ input, records }, null, 2)}\n`);
+  write(join(RAW, `${stamp}-summary.json`), `${JSON.stringify({ input, records, scaleSection: renderScaleSection(scaleResults) }, null, 2)}\n`);
   log('');
   log(md);
   log(`bench: wrote ${written.join(', ')}`);
-  return records.some((r) => !r.ok) ? 1 : 0;
+  return records.some((r) => !r.ok) || scaleResults.some((s) => s.runs.some((r) => !r.ok)) ? 1 : 0;
 }
 
 main().then(

@@ -182,7 +182,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       };
       server.once('error', onError);
       const backlog = options.backlog ?? 511;
-      const where = options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog } : { path: options.path, backlog };
+      // reusePort is not in the Node 20 typings; Node 22.12+ reads it (and then binds the socket itself, even in a cluster worker).
+      const reuse = options.reusePort === true ? { reusePort: true, exclusive: true } : {};
+      const where =
+        options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog, ...reuse } : { path: options.path, backlog };
       server.listen(where, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
