@@ -130,6 +130,7 @@ const connectionCases: OptionCase[] = [
   { option: 'autoPong', wrongType: 1 },
   { option: 'observeFrames', wrongType: 'true' },
   { option: 'textAsBuffer', wrongType: 1 },
+  { option: 'receiveAfterClose', wrongType: 'yes' },
 ];
 
 const serverCases: OptionCase[] = [

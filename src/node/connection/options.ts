@@ -39,6 +39,11 @@ export interface ConnectionOptions {
    * string (default false): no decode when the application wants bytes.
    */
   textAsBuffer?: boolean;
+  /**
+   * Keep emitting 'message' for data that arrives after our close frame, until the peer's
+   * close (default false: dropped). For clients that close and still want the replies in flight.
+   */
+  receiveAfterClose?: boolean;
 }
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000;

@@ -35,6 +35,7 @@ export const connectionRules: OptionRules<ConnectionOptions> = {
   autoPong: booleanOption,
   observeFrames: booleanOption,
   textAsBuffer: booleanOption,
+  receiveAfterClose: booleanOption,
 };
 
 /** The options of one message: `ws.publish`, `wss.prepare`, `wss.publish`, `wss.broadcast`. */

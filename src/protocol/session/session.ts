@@ -49,6 +49,12 @@ export interface SessionOptions {
   autoPong?: boolean;
   /** Deliver text as the Buffer of its validated UTF-8 bytes instead of a string (default false). */
   textAsBuffer?: boolean;
+  /**
+   * Keep delivering data messages that arrive after our close frame, until the peer's close
+   * (default false: they are dropped). RFC 6455 §1.4 only has a peer discard data after it
+   * *received* a close; messages the peer sent before it saw ours are still in flight.
+   */
+  receiveAfterClose?: boolean;
 }
 
 /**
@@ -89,6 +95,7 @@ const SESSION_TEXT_AS_BUFFER = 1 << 29; // text is delivered as its bytes, not d
 const READY_STATE_SHIFT = 8; // two bits: ReadyState
 const PENDING_PONGS_SHIFT = 12; // 17 bits: bytes of pongs written since the output was last taken
 const PENDING_PONGS_MASK = 0x1ffff << PENDING_PONGS_SHIFT;
+const SESSION_RECEIVE_AFTER_CLOSE = 1 << 30; // data messages are delivered after our close frame
 
 /** Session state few connections need, kept out of the session object itself. */
 class SessionRareState {
@@ -112,6 +119,7 @@ export class ProtocolSession extends FrameParser {
       (role === 'client' ? SESSION_MASKING : 0) |
       ((options.autoPong ?? true) ? SESSION_AUTO_PONG : 0) |
       (options.textAsBuffer === true ? SESSION_TEXT_AS_BUFFER : 0) |
+      (options.receiveAfterClose === true ? SESSION_RECEIVE_AFTER_CLOSE : 0) |
       (ReadyState.OPEN << READY_STATE_SHIFT);
   }
 
@@ -479,14 +487,15 @@ export class ProtocolSession extends FrameParser {
 
   /** @internal */
   protected onMessage(data: Buffer, isBinary: boolean): void {
-    // §7.1.2: after a close is sent, only the closing handshake is processed.
-    if (this.sessionBits & SESSION_CLOSE_SENT) return;
+    // §7.1.2: after a close is sent, only the closing handshake is processed (unless
+    // receiveAfterClose asks for the messages still in flight).
+    if ((this.sessionBits & (SESSION_CLOSE_SENT | SESSION_RECEIVE_AFTER_CLOSE)) === SESSION_CLOSE_SENT) return;
     this.handler.onMessage(isBinary || this.sessionBits & SESSION_TEXT_AS_BUFFER ? data : decodeUtf8(data), isBinary);
   }
 
   /** @internal */
   protected onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
-    if (this.sessionBits & SESSION_CLOSE_SENT) return;
+    if ((this.sessionBits & (SESSION_CLOSE_SENT | SESSION_RECEIVE_AFTER_CLOSE)) === SESSION_CLOSE_SENT) return;
     if (this.sessionBits & SESSION_TEXT_AS_BUFFER) {
       this.handler.onMessage(source.subarray(start, end), false);
       return;
@@ -586,7 +595,7 @@ export class ProtocolSession extends FrameParser {
     this.setBit(SESSION_CLOSE_SENT, true);
     // Data arriving from now on is dropped (§7.1.2): the parser skips decoding it, so a
     // decompression in progress cannot hold back the peer's close frame.
-    this.discardData();
+    if (!(this.sessionBits & SESSION_RECEIVE_AFTER_CLOSE)) this.discardData();
     if (this.readyState === ReadyState.OPEN) this.setReadyState(ReadyState.CLOSING);
     this.handler.onCloseSent(code, reason);
   }
