@@ -1,8 +1,8 @@
 /**
  * `wsforge connect --reconnect`: the connect command over a ReconnectingClient. Dropped
  * connections and failed attempts are retried with backoff (stderr says when and why); stdin
- * lines typed while disconnected are sent once connected again. It exits 0 when stdin ends
- * (after closing with 1000), 1 when the client gives up.
+ * lines typed while disconnected are sent once connected again. It exits 0 when stdin ends or on
+ * Ctrl-C (after closing with 1000), 1 when the client gives up.
  */
 import { createInterface } from 'node:readline';
 import { type ConnectOptions, ReconnectingClient, WebSocketError } from '../index.js';
@@ -12,6 +12,7 @@ export interface ReconnectingSessionFlags {
   readonly echo: boolean;
   readonly binary: boolean;
   readonly verbose: boolean;
+  readonly json: boolean;
 }
 
 export function runReconnecting(url: string, options: ConnectOptions, flags: ReconnectingSessionFlags, fail: (message: string, status: number) => never): void {
@@ -31,11 +32,18 @@ export function runReconnecting(url: string, options: ConnectOptions, flags: Rec
       client.send(data);
       if (!flags.verbose) return;
     }
-    process.stdout.write(formatReceivedMessage(data, isBinary));
+    process.stdout.write(formatReceivedMessage(data, isBinary, flags));
   });
   client.on('close', (code, reason) => process.stderr.write(`closed: ${code}${reason ? ` ${JSON.stringify(reason)}` : ''}\n`));
   client.on('reconnecting', ({ attempt, delay, error }) => {
     process.stderr.write(`reconnecting in ${delay} ms (attempt ${attempt})${error === null ? '' : `: ${error.message}`}\n`);
+  });
+  // Ctrl-C: close with 1000 like stdin EOF; a second one exits at once (128 + SIGINT).
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    client.close(1000);
   });
   client.on('end', (error) => {
     if (error !== null) fail(error.message, 1);

@@ -1,5 +1,6 @@
 /** Run the built CLI (dist/cli/main.js) as a child process, with bounded waits. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { withTimeout } from './timing.js';
@@ -16,8 +17,13 @@ export interface CliRun {
   exited(ms?: number): Promise<number | string>;
 }
 
-export function runCli(t: TestContext, args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export interface CliOptions {
+  /** The CLI's stdin: by default a pipe the test writes to (`child.stdin`); or another process's stdout (a shell pipeline). */
+  stdin?: Readable;
+}
+
+export function runCli(t: TestContext, args: string[], options: CliOptions = {}): CliRun {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
@@ -30,7 +36,8 @@ export function runCli(t: TestContext, args: string[]): CliRun {
     err += chunk;
     wake();
   });
-  child.stdin.on('error', () => {});
+  // null when stdin is another process's output
+  (child.stdin as ChildProcessWithoutNullStreams['stdin'] | null)?.on('error', () => {});
   let exitValue: number | string | null = null;
   const exit = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => {

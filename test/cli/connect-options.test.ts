@@ -1,0 +1,146 @@
+/**
+ * `wsforge connect` flags through real child processes: --json, --origin, --max-payload, --ca,
+ * --version; a wss:// URL to a server without TLS; the usage hint of an unknown command.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type HandshakeRequest, type WebSocket } from '../../src/index.js';
+import { runCli } from '../helpers/cli-process.js';
+import { guardProcess } from '../helpers/process-guard.js';
+import { startServer } from '../helpers/server-fixture.js';
+import { nextEvent, withTimeout } from '../helpers/timing.js';
+
+guardProcess();
+
+const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const certPath = repoFile('test/fixtures/test-only-localhost.cert.pem');
+const keyPath = repoFile('test/fixtures/test-only-localhost.key.pem');
+const version = (JSON.parse(readFileSync(repoFile('package.json'), 'utf8')) as { version: string }).version;
+
+/** Failures print one line on stderr. */
+function oneStderrLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `expected one stderr line, got: ${JSON.stringify(stderr)}`);
+  return lines[0]!;
+}
+
+describe('wsforge connect options', () => {
+  test('--json: JSON objects and arrays are printed indented; other text as it came', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    server.wss.on('connection', (ws: WebSocket) => {
+      ws.send('{"a":[1,{"b":true}],"s":"x"}');
+      ws.send('[]');
+      ws.send('{not json');
+      ws.send('"a JSON string stays as is"');
+      ws.send(Buffer.from([0xca, 0xfe]));
+      ws.close(1000);
+    });
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--json']);
+    assert.equal(await cli.exited(), 0);
+    assert.equal(
+      cli.stdout(),
+      '{\n  "a": [\n    1,\n    {\n      "b": true\n    }\n  ],\n  "s": "x"\n}\n[]\n{not json\n"a JSON string stays as is"\n[binary 2 bytes] cafe\n',
+    );
+  });
+
+  test('--origin sends the Origin header', async (t) => {
+    const seen: HandshakeRequest[] = [];
+    const server = await startServer({ onHandshake: (request: HandshakeRequest) => void seen.push(request) });
+    t.after(() => server.stop());
+    server.wss.on('connection', (ws: WebSocket) => ws.close(1000));
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--origin', 'https://app.example.com', '--echo']);
+    assert.equal(await cli.exited(), 0);
+    assert.equal(seen[0]?.origin, 'https://app.example.com');
+  });
+
+  test('--max-payload 10: an 11-byte message closes the connection with 1009 (seen by the server), exit 1', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    const closed = new Promise<number>((resolve) => {
+      server.wss.on('connection', (ws: WebSocket) => {
+        ws.on('close', (code) => resolve(code));
+        ws.send('0123456789');
+        ws.send('0123456789A');
+      });
+    });
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--max-payload', '10']);
+    assert.equal(await withTimeout(closed, 5000, 'the server close event'), 1009);
+    assert.equal(await cli.exited(), 1);
+    assert.equal(cli.stdout(), '0123456789\n');
+  });
+
+  test('--ca FILE trusts a self-signed server; without it the certificate is refused in one line that names --ca', async (t) => {
+    const wss = new WebSocketServer();
+    t.after(() => wss.close());
+    const echoed = new Promise<string>((resolve) => {
+      wss.on('connection', (ws: WebSocket) => {
+        ws.on('message', (data) => {
+          resolve(String(data));
+          ws.close(1000);
+        });
+        ws.send('over TLS');
+      });
+    });
+    const { port } = await wss.listen({ port: 0, host: '127.0.0.1', tls: { cert: readFileSync(certPath), key: readFileSync(keyPath) } });
+    const refused = runCli(t, ['connect', `wss://127.0.0.1:${port}/`]);
+    assert.equal(await refused.exited(), 1);
+    assert.match(oneStderrLine(refused.stderr()), /certificate.*--ca FILE/);
+    const trusted = runCli(t, ['connect', `wss://127.0.0.1:${port}/`, '--ca', certPath, '--echo']);
+    assert.equal(await withTimeout(echoed, 5000, 'the echo over TLS'), 'over TLS');
+    assert.equal(await trusted.exited(), 0);
+  });
+
+  test('--ca with a missing file → one stderr line, exit 1', async (t) => {
+    const cli = runCli(t, ['connect', 'wss://127.0.0.1:1/', '--ca', '/nonexistent/ca.pem']);
+    assert.equal(await cli.exited(), 1);
+    assert.match(oneStderrLine(cli.stderr()), /^wsforge: --ca \/nonexistent\/ca\.pem: ENOENT$/);
+  });
+
+  test('wss:// to `wsforge serve` without TLS fails at once, in one line saying the server does not speak TLS', async (t) => {
+    const server = runCli(t, ['serve', '--port', '0', '--quiet']);
+    const port = Number((await server.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:(\d+)$/))[1]);
+    const started = performance.now();
+    const cli = runCli(t, ['connect', `wss://127.0.0.1:${port}/`]);
+    assert.equal(await cli.exited(5000), 1);
+    assert.ok(performance.now() - started < 3000, 'not the 10 s handshake timeout');
+    assert.equal(
+      oneStderrLine(cli.stderr()),
+      `wsforge: 127.0.0.1:${port} did not answer with TLS (ERR_SSL_WRONG_VERSION_NUMBER): is it a ws:// server? Try ws:// instead of wss://`,
+    );
+  });
+
+  for (const args of [['--version'], ['connect', '--version'], ['serve', '--version']]) {
+    test(`${args.join(' ')} prints "wsforge ${version}" and exits 0`, async (t) => {
+      const cli = runCli(t, args);
+      assert.equal(await cli.exited(), 0);
+      assert.equal(cli.stdout(), `wsforge ${version}\n`);
+    });
+  }
+
+  test('an unknown command gives its hint once', async (t) => {
+    const cli = runCli(t, ['foo']);
+    assert.equal(await cli.exited(), 2);
+    assert.equal(cli.stderr(), 'wsforge: unknown command "foo" (see wsforge --help)\n');
+  });
+
+  test('a bad flag of a command points to that command\'s help', async (t) => {
+    const cli = runCli(t, ['connect', 'ws://127.0.0.1:1/', '--max-payload', '0']);
+    assert.equal(await cli.exited(), 2);
+    assert.equal(cli.stderr(), 'wsforge: --max-payload must be a positive integer (bytes), got "0" (see wsforge connect --help)\n');
+  });
+
+  test('the server sees the close code the CLI\'s --echo answers with (1000 echoed back)', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    const connection = nextEvent<[WebSocket]>(server.wss, 'connection', 5000);
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--echo']);
+    const [ws] = await connection;
+    const closed = nextEvent<[number, string]>(ws, 'close', 5000);
+    ws.close(1000, 'bye');
+    assert.deepEqual(await closed, [1000, 'bye']);
+    assert.equal(await cli.exited(), 0);
+  });
+});
