@@ -65,9 +65,10 @@ export function demoPage(options: DemoPageOptions): string {
   button.secondary, .file-button { background: color-mix(in srgb, var(--text) 12%, transparent); color: var(--text); }
   button:disabled, .file-button.disabled { opacity: .45; cursor: default; }
   #file { display: none; }
-  .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: .5rem 1rem; font-size: .9rem; }
-  .facts div span { display: block; font-size: .72rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
-  .facts b { font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; word-break: break-all; }
+  .facts { display: grid; grid-template-columns: .9fr 1.7fr 1.3fr 1.3fr 1fr; gap: .5rem 1.2rem; font-size: .9rem; }
+  @media (max-width: 700px) { .facts { grid-template-columns: 1fr 1fr; } }
+  .facts .label { display: block; font-size: .72rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; margin-bottom: .1rem; }
+  .facts b { font-weight: 600; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; overflow-wrap: anywhere; }
   .log-head { display: flex; align-items: center; justify-content: space-between; margin-bottom: .5rem; }
   .log-head h2 { font-size: .8rem; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; margin: 0; }
   #log { list-style: none; padding: 0; margin: 0; border: 1px solid var(--line); border-radius: .4rem; min-height: 9rem; max-height: 55vh; overflow: auto; font: 13px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--code); }
@@ -111,11 +112,11 @@ export function demoPage(options: DemoPageOptions): string {
 </section>
 
 <section class="card facts" aria-label="connection facts">
-  <div><span>Subprotocol</span><b id="negotiated-protocol">-</b></div>
-  <div><span>Extensions</span><b id="negotiated-extensions">-</b></div>
-  <div><span>Sent</span><b><span id="count-sent">0</span> msgs &middot; <span id="bytes-sent">0</span> B</b></div>
-  <div><span>Received</span><b><span id="count-received">0</span> msgs &middot; <span id="bytes-received">0</span> B</b></div>
-  <div><span>Last round trip</span><b id="rtt-last">-</b></div>
+  <div><span class="label">Subprotocol</span><b id="negotiated-protocol">-</b></div>
+  <div><span class="label">Extensions</span><b id="negotiated-extensions">-</b></div>
+  <div><span class="label">Sent</span><b><span id="count-sent">0</span> <span id="count-sent-unit">messages</span>, <span id="bytes-sent">0</span> B</b></div>
+  <div><span class="label">Received</span><b><span id="count-received">0</span> <span id="count-received-unit">messages</span>, <span id="bytes-received">0</span> B</b></div>
+  <div><span class="label">Last round trip</span><b id="rtt-last">-</b></div>
 </section>
 
 <section class="card">
@@ -171,8 +172,10 @@ export function demoPage(options: DemoPageOptions): string {
   const encoder = new TextEncoder();
   const showCounts = () => {
     $('count-sent').textContent = counts.sent;
+    $('count-sent-unit').textContent = counts.sent === 1 ? 'message' : 'messages';
     $('bytes-sent').textContent = counts.bytesSent;
     $('count-received').textContent = counts.received;
+    $('count-received-unit').textContent = counts.received === 1 ? 'message' : 'messages';
     $('bytes-received').textContent = counts.bytesReceived;
   };
 

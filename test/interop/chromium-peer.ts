@@ -120,9 +120,9 @@ export async function startCliServer(extra: readonly string[] = []): Promise<Cli
   return { peer, port, httpUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, wsUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/` };
 }
 
-/** The text of every #log item on the demo page. */
+/** The text of every #log item on the demo page (without its time and round-trip columns). */
 export function logLines(page: Page): Promise<string[]> {
-  return page.locator('#log li').allTextContents();
+  return page.locator('#log li .text').allTextContents();
 }
 
 /** Wait until the demo page's #log has a line equal to `text` (or matching it). */

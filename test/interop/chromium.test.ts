@@ -3,6 +3,7 @@
 // controls; then a WebSocket opened directly in a page against an in-process wsforge server.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { echoOrStream, startWsforgeServer } from './connection-recorders.js';
 import {
   demoHex,
@@ -21,6 +22,22 @@ let launching: Promise<ChromiumSession> | null = null;
 function browser(): Promise<ChromiumSession> {
   launching ??= launchChromium().then((s) => (session = s));
   return launching;
+}
+
+/** Failed requests (a 404 favicon...) and console errors of a page, collected as they happen. */
+function watchPageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} for ${response.url()}`);
+  });
+  page.on('requestfailed', (request) => {
+    // Leaving a page aborts its event stream: not a failure of the page.
+    if (!request.url().endsWith('/_wsforge/clients')) problems.push(`request failed: ${request.url()}`);
+  });
+  return problems;
 }
 
 describe('Chromium <-> wsforge', () => {
@@ -67,6 +84,99 @@ describe('Chromium <-> wsforge', () => {
     );
     assert.equal(closedLine, `closed: code 4000, reason "${reason}" (clean)`);
     assert.equal(await page.textContent('#status'), 'closed');
+  });
+
+  test('demo page: negotiated subprotocol and extensions, round-trip times, counters, binary from hex and from a file, clear, editable URL; no failed request or console error', async (t) => {
+    const chromium = await browser();
+    const server = await startCliServer(['--deflate', '--subprotocol', 'chat.v1']);
+    t.after(() => server.peer.stop());
+    const page = await chromium.newPage();
+    t.after(() => page.close().catch(() => {}));
+    const problems = watchPageProblems(page);
+    await page.setViewportSize({ width: 1000, height: 900 });
+
+    await page.goto(server.httpUrl);
+    await page.waitForFunction(`document.getElementById('status').textContent === 'open'`, null, { timeout: 10_000 });
+    assert.equal(await page.inputValue('#url'), server.wsUrl);
+    assert.equal(await page.textContent('#negotiated-protocol'), 'chat.v1');
+    // Chromium offers permessage-deflate; `serve --deflate` answers with both no_context_takeover parameters.
+    assert.match((await page.textContent('#negotiated-extensions')) ?? '', /^permessage-deflate; server_no_context_takeover; client_no_context_takeover$/);
+    await page.waitForFunction(`document.getElementById('clients').textContent === '1'`, null, { timeout: 5000 });
+
+    await page.fill('#message', '{"hello":"chromium","n":[1,2,3]}');
+    await page.click('#send');
+    await waitForLogLine(page, '< text: {"hello":"chromium","n":[1,2,3]}');
+    const echo = page.locator('#log li.in').last();
+    assert.match((await echo.locator('.rtt').textContent()) ?? '', /^\d+\.\d{1,2} ms$/, 'the echo shows its round-trip time');
+    assert.match((await echo.locator('.time').textContent()) ?? '', /^\d\d:\d\d:\d\d\.\d{3}$/, 'a timestamp');
+    assert.match((await page.textContent('#rtt-last')) ?? '', /^\d+\.\d{1,2} ms$/);
+
+    await page.fill('#message', 'de ad BE ef 00');
+    await page.click('#send-hex');
+    await waitForLogLine(page, '> binary (5 bytes): de ad be ef 00');
+    await waitForLogLine(page, '< binary (5 bytes): de ad be ef 00');
+    await page.fill('#message', 'not hex');
+    await page.click('#send-hex');
+    await waitForLogLine(page, 'not hex bytes: "not hex" (pairs of 0-9 a-f, spaces allowed)');
+
+    await page.setInputFiles('#file', { name: 'bytes.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3, 254, 255]) });
+    await waitForLogLine(page, 'file bytes.bin (5 bytes)');
+    await waitForLogLine(page, '< binary (5 bytes): 01 02 03 fe ff');
+
+    // Counters: three messages each way (the invalid hex was not sent); bytes counted as UTF-8.
+    const text = '{"hello":"chromium","n":[1,2,3]}';
+    await page.waitForFunction(`document.getElementById('count-received').textContent === '3'`, null, { timeout: 5000 });
+    assert.equal(await page.textContent('#count-sent'), '3');
+    assert.equal(await page.textContent('#bytes-sent'), String(text.length + 5 + 5));
+    assert.equal(await page.textContent('#bytes-received'), String(text.length + 5 + 5));
+    await page.screenshot({ path: screenshotPath('chromium-demo-features.png'), fullPage: true });
+
+    await page.click('#clear');
+    assert.equal(await page.locator('#log li').count(), 0, 'clear empties the log');
+    assert.equal(await page.textContent('#count-sent'), '3', 'the counters count the whole session');
+
+    // The URL is editable: close, then connect to another path of the same server.
+    await page.click('#close');
+    await waitForLogLine(page, /^closed: code 1000/);
+    await page.fill('#url', `${server.wsUrl}other/path?q=1`);
+    await page.click('#connect');
+    await waitForLogLine(page, `connected to ${server.wsUrl}other/path?q=1`);
+    await server.peer.waitForLine(/^connection 2 from 127\.0\.0\.1 path \/other\/path protocol chat\.v1 extensions permessage-deflate/, 5000, 'the second connection, at /other/path');
+    assert.deepEqual(problems, [], 'no failed request (favicon included) and no console error');
+  });
+
+  test('demo page in broadcast mode: two pages show 2 clients, see each other\'s messages, and 1 client once one leaves', async (t) => {
+    const chromium = await browser();
+    const server = await startCliServer(['--mode', 'broadcast']);
+    t.after(() => server.peer.stop());
+    const first = await chromium.newPage();
+    t.after(() => first.close().catch(() => {}));
+    const second = await chromium.newPage();
+    t.after(() => second.close().catch(() => {}));
+    const problems = [...watchPageProblems(first), ...watchPageProblems(second)];
+    for (const page of [first, second]) {
+      await page.goto(server.httpUrl);
+      await page.waitForFunction(`document.getElementById('status').textContent === 'open'`, null, { timeout: 10_000 });
+    }
+    assert.equal(await first.textContent('#mode'), 'broadcast');
+    for (const page of [first, second]) {
+      await page.waitForFunction(`document.getElementById('clients').textContent === '2'`, null, { timeout: 5000 });
+      assert.equal(await page.textContent('#clients-label'), 'clients connected');
+    }
+    await first.fill('#message', 'to everyone');
+    await first.click('#send');
+    await waitForLogLine(second, '< text: to everyone');
+    await waitForLogLine(first, '< text: to everyone');
+    assert.equal(await second.locator('#log li.in .rtt').last().textContent(), '', 'no round trip for a message the page did not send');
+    assert.match((await first.locator('#log li.in .rtt').last().textContent()) ?? '', /^\d+\.\d{1,2} ms$/);
+    await second.fill('#message', 'reply from the second page');
+    await second.click('#send');
+    await waitForLogLine(first, '< text: reply from the second page');
+    await first.screenshot({ path: screenshotPath('chromium-demo-broadcast.png'), fullPage: true });
+    await second.close();
+    await first.waitForFunction(`document.getElementById('clients').textContent === '1'`, null, { timeout: 5000 });
+    assert.equal(await first.textContent('#clients-label'), 'client connected');
+    assert.deepEqual(problems, [], 'no failed request and no console error');
   });
 
   test('direct WebSocket in the page: 1 MiB binary echo, ~1 Mi-character text echo, fragmented text from the server', async (t) => {
