@@ -206,7 +206,7 @@ export function demoPage(options: DemoPageOptions): string {
       setOpen(true);
       $('negotiated-protocol').textContent = ws.protocol || 'none';
       $('negotiated-extensions').textContent = ws.extensions || 'none';
-      log('event', 'connected to ' + ws.url);
+      log('event', 'connected');
     };
     ws.onmessage = (event) => {
       const isBinary = typeof event.data !== 'string';
