@@ -5,7 +5,8 @@
 // runs `--mode connect` (50 handshakes in flight) on CPU 1. Variants are interleaved within each
 // repetition and their order rotates between repetitions; a run disturbed by other load (other processes
 // used more than 10% of a CPU) is repeated, keeping the calmest. The report gives medians, (min-max) and
-// the ratio to --quiet. `--before DIR` adds the same runs for another checkout's build (DIR/dist/cli/main.js),
+// the ratio to --quiet, and the server's CPU time per handshake over the measured window (less sensitive
+// to other load on a shared machine than the rate). `--before DIR` adds the same runs for another checkout's build (DIR/dist/cli/main.js),
 // e.g. the CLI before its log was batched.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ManagedProcess, machineBusy, readForeignCpuSeconds, sleep } from './proc.js';
+import { ManagedProcess, machineBusy, readCpuSeconds, readForeignCpuSeconds, sleep } from './proc.js';
 import { acquireLock } from './run-lock.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,7 +32,7 @@ const USAGE = `usage: node build/bench/cli-logging.js [options]
   --duration S    measured seconds per run (default 5)
   --warmup S      seconds before measuring (default 1)
   --targets a,b   log targets: ${TARGETS.join(', ')} (default all; tty needs script(1))
-  --retries N     repeat a run disturbed by other load up to N times, keeping the calmest (default 2)
+  --retries N     repeat a run disturbed by other load up to N times, keeping the calmest (default 1)
   --before DIR    also measure DIR/dist/cli/main.js (another checkout, built)
   --out FILE      write the report there too (markdown)
   --help
@@ -47,6 +48,8 @@ interface Run {
   variant: Variant;
   rep: number;
   handshakesPerS: number | null;
+  /** Server CPU time per handshake in the measured window, µs. */
+  cpuPerHandshakeUs: number | null;
   otherLoad: number;
   error?: string;
 }
@@ -128,19 +131,40 @@ async function runOnce(variant: Variant, rep: number, duration: number, warmup: 
       { cwd: ROOT },
     );
     const ours = new Set([process.pid, server.pid, loadgen.pid, ...grandchildren]);
-    const foreign0 = readForeignCpuSeconds(ours);
-    const t0 = Date.now();
+    // The node process that serves: the server itself, or the one script(1) started.
+    const node = grandchildren[0] ?? server.pid;
+    let cpu0: number | null = null;
+    let cpu1: number | null = null;
+    let foreign0 = 0;
+    let foreign1 = 0;
+    let t0 = 0;
+    let t1 = 0;
+    loadgen.onLine((line) => {
+      // sampled synchronously as the loadgen announces its measured window
+      if (line === 'MEASURE start') {
+        cpu0 = readCpuSeconds(node);
+        foreign0 = readForeignCpuSeconds(ours);
+        t0 = Date.now();
+      } else if (line === 'MEASURE end') {
+        cpu1 = readCpuSeconds(node);
+        foreign1 = readForeignCpuSeconds(ours);
+        t1 = Date.now();
+      }
+    });
     if (!(await loadgen.waitExit((warmup + duration + 60) * 1000))) throw new Error('loadgen did not finish');
-    const otherLoad = Math.max(0, readForeignCpuSeconds(ours) - foreign0) / ((Date.now() - t0) / 1000);
+    const window = (t1 - t0) / 1000;
+    const otherLoad = window > 0 ? Math.max(0, foreign1 - foreign0) / window : 0;
     const line = [...loadgen.lines].reverse().find((l) => l.trim().startsWith('{'));
     const json = line === undefined ? null : (JSON.parse(line) as { ok?: boolean; handshakes_per_s?: number; error?: string });
     if (json === null || json.ok !== true || typeof json.handshakes_per_s !== 'number') {
       throw new Error(`loadgen: ${json?.error ?? loadgen.describeExit()} ${loadgen.stderrTail()}`);
     }
     if (!server.running) throw new Error(`server exited (${server.describeExit()}) ${server.stderrTail()}`);
-    return { variant, rep, handshakesPerS: json.handshakes_per_s, otherLoad };
+    const cpuPerHandshakeUs =
+      cpu0 !== null && cpu1 !== null && window > 0 ? ((cpu1 - cpu0) / (json.handshakes_per_s * window)) * 1e6 : null;
+    return { variant, rep, handshakesPerS: json.handshakes_per_s, cpuPerHandshakeUs, otherLoad };
   } catch (error) {
-    return { variant, rep, handshakesPerS: null, otherLoad: 0, error: (error as Error).message };
+    return { variant, rep, handshakesPerS: null, cpuPerHandshakeUs: null, otherLoad: 0, error: (error as Error).message };
   } finally {
     await loadgen?.stop(2000);
     await server.stop(3000);
@@ -168,8 +192,8 @@ function report(runs: Run[], variants: Variant[], settings: { reps: number; dura
       `${settings.reps} interleaved repetitions of ${settings.warmup}+${settings.duration} s; server on CPU 0, loadgen on CPU 1 ` +
       '(`loadgen --mode connect --concurrency 50`). Command: `node build/bench/cli-logging.js ' + process.argv.slice(2).join(' ') + '`.',
     '',
-    '| CLI | log | handshakes/s, median (min-max) | vs --quiet | other load |',
-    '|---|---|---|---|---|',
+    '| CLI | log | handshakes/s, median (min-max) | vs --quiet | server CPU µs/handshake | vs --quiet | other load |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const variant of variants) {
     const mine = runs.filter((r) => r.variant === variant && r.handshakesPerS !== null);
@@ -179,7 +203,14 @@ function report(runs: Run[], variants: Variant[], settings: { reps: number; dura
     const ratio = values.length === 0 || quiet.length === 0 ? '' : `${(median(values) / median(quiet)).toFixed(2)}×`;
     const load = mine.length === 0 ? '' : `${(Math.max(...mine.map((r) => r.otherLoad)) * 100).toFixed(0)}% of a CPU at most`;
     const target = variant.target === 'quiet' ? '--quiet' : `to a ${variant.target === 'tty' ? 'terminal (pty)' : variant.target}`;
-    lines.push(`| ${variant.cliLabel} | ${target} | ${cell} | ${ratio} | ${load} |`);
+    const cpu = mine.map((r) => r.cpuPerHandshakeUs).filter((v): v is number => v !== null);
+    const quietCpu = runs
+      .filter((r) => r.variant.cli === variant.cli && r.variant.target === 'quiet')
+      .map((r) => r.cpuPerHandshakeUs)
+      .filter((v): v is number => v !== null);
+    const cpuCell = cpu.length === 0 ? '' : `${median(cpu).toFixed(0)} (${Math.min(...cpu).toFixed(0)}-${Math.max(...cpu).toFixed(0)})`;
+    const cpuRatio = cpu.length === 0 || quietCpu.length === 0 ? '' : `${(median(cpu) / median(quietCpu)).toFixed(2)}×`;
+    lines.push(`| ${variant.cliLabel} | ${target} | ${cell} | ${ratio} | ${cpuCell} | ${cpuRatio} | ${load} |`);
   }
   const failed = runs.filter((r) => r.error !== undefined);
   if (failed.length > 0) {
@@ -195,7 +226,7 @@ async function main(): Promise<number> {
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       targets: { type: 'string' },
-      retries: { type: 'string', default: '2' },
+      retries: { type: 'string', default: '1' },
       before: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -234,7 +265,10 @@ async function main(): Promise<number> {
           if (again.handshakesPerS !== null && again.otherLoad < run.otherLoad) run = again;
         }
         runs.push(run);
-        const value = run.handshakesPerS === null ? `FAILED: ${run.error}` : `${run.handshakesPerS.toFixed(0)} handshakes/s`;
+        const value =
+          run.handshakesPerS === null
+            ? `FAILED: ${run.error}`
+            : `${run.handshakesPerS.toFixed(0)} handshakes/s, ${run.cpuPerHandshakeUs?.toFixed(0) ?? '?'} µs CPU each`;
         process.stdout.write(`  rep ${rep} ${variant.cliLabel} ${variant.target.padEnd(5)} ${value} (other load ${(run.otherLoad * 100).toFixed(0)}%)\n`);
       }
     }
