@@ -28,6 +28,12 @@ Options:
   --json                         pretty-print text messages that are JSON objects or arrays
   --echo                         send every received message straight back (same type); stdin is
                                  not read and messages are not printed
+  -v, --verbose                  print the request and response heads and the negotiated
+                                 subprotocol and extensions on stderr (with --echo, also print
+                                 the messages)
+  --ping-interval <s>            send a ping after <s> seconds without data from the server; a
+                                 server silent as long again after it is dropped (default 20,
+                                 0: no pings)
   --timeout <ms>                 handshake timeout (default 10000)
   --max-payload <n>              largest message accepted, in bytes (default 16 MiB); a bigger
                                  one closes the connection with 1009
@@ -59,13 +65,14 @@ export async function connectCommand(args: string[]): Promise<void> {
     json: { type: 'boolean', default: false },
     echo: { type: 'boolean', default: false },
     timeout: { type: 'string' },
+    'ping-interval': { type: 'string' },
     'max-payload': { type: 'string' },
     ca: { type: 'string' },
     insecure: { type: 'boolean', default: false },
     deflate: { type: 'boolean', default: false },
     http2: { type: 'boolean', default: false },
     reconnect: { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
     version: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -91,6 +98,15 @@ export async function connectCommand(args: string[]): Promise<void> {
   if (values.subprotocol !== undefined) options.protocols = values.subprotocol;
   if (values.origin !== undefined) options.origin = values.origin;
   if (values.timeout !== undefined) options.handshakeTimeout = integerFlag(values.timeout, '--timeout', 1, MAX_TIMER_MS, 'ms');
+  if (values['ping-interval'] !== undefined) {
+    const text = values['ping-interval'];
+    // Decimal seconds only (as the integer flags: no "", "0x10" or "1e3"), within a timer's range.
+    const seconds = /^\d{1,10}(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN;
+    if (!(seconds * 1000 <= MAX_TIMER_MS)) throw new UsageError(`--ping-interval must be a number of seconds >= 0, got "${text}"`);
+    // Keepalive (core): a ping after this much silence, and as long again for the answer.
+    options.pingInterval = Math.round(seconds * 1000);
+    if (seconds > 0) options.pingTimeout = Math.round(seconds * 1000);
+  }
   if (values['max-payload'] !== undefined) options.maxPayload = integerFlag(values['max-payload'], '--max-payload', 1, Number.MAX_SAFE_INTEGER, 'bytes');
   if (values.ca !== undefined || values.insecure) {
     options.tls = {};
@@ -121,6 +137,7 @@ export async function connectCommand(args: string[]): Promise<void> {
 
   const echo = values.echo;
   const verbose = values.verbose;
+  if (verbose) process.stderr.write(describeHandshake(ws));
   const binary = values.binary;
   const json = values.json;
   ws.on('message', (data, isBinary) => {
@@ -164,6 +181,20 @@ export async function connectCommand(args: string[]): Promise<void> {
     // EOF: the closing handshake starts after the lines already sent (they go first).
     lines.on('close', closeNormally);
   }
+}
+
+/** `-v`: the opening handshake as it went, curl style (> sent, < received, * agreed). */
+function describeHandshake(ws: WebSocket): string {
+  const lines: string[] = [];
+  const handshake = ws.handshake;
+  if (handshake !== undefined) {
+    for (const line of handshake.request.split('\r\n')) if (line !== '') lines.push(`> ${line}`);
+    const { response } = handshake;
+    lines.push(`< HTTP/${response.httpVersion} ${response.status} ${response.statusText}`);
+    for (const [name, value] of Object.entries(response.headers)) lines.push(`< ${name}: ${value}`);
+  }
+  lines.push(`* subprotocol: ${ws.protocol === '' ? '(none)' : ws.protocol}`, `* extensions: ${ws.extensions === '' ? '(none)' : ws.extensions}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** The connect failure in one line; a wss:// URL to a server that does not speak TLS says so. */

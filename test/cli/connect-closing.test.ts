@@ -98,6 +98,21 @@ describe('wsforge connect: SIGINT (Ctrl-C)', () => {
     assert.equal(cli.stderr(), 'closed: 1000\n');
   });
 
+  test('--reconnect: kill -INT <pid> → the server receives close 1000 (no reconnect), the CLI exits 0', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    const connection = nextEvent<[WebSocket]>(server.wss, 'connection', 5000).then(([ws]) => ws);
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--reconnect']);
+    const ws = await withTimeout(connection, 5000, 'the CLI to connect');
+    ws.send('ready');
+    await cli.waitForLine(/^ready$/);
+    const closed = nextEvent<[number, string]>(ws, 'close', 5000);
+    cli.child.kill('SIGINT');
+    assert.deepEqual(await closed, [1000, '']);
+    assert.equal(await cli.exited(5000), 0);
+    assert.doesNotMatch(cli.stderr(), /reconnecting/);
+  });
+
   test('kill -INT while the server has not answered the close yet → exit 130 at once (no wait for closeTimeout)', async (t) => {
     let peer: RawPeer | null = null;
     const fake = await startFakeServer(async (p) => {

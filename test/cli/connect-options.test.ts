@@ -1,6 +1,7 @@
 /**
  * `wsforge connect` flags through real child processes: --json, --origin, --max-payload, --ca,
- * --version; a wss:// URL to a server without TLS; the usage hint of an unknown command.
+ * -v, --ping-interval, --version; a wss:// URL to a server without TLS; a refusal with a chunked
+ * body; the usage hint of an unknown command.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type HandshakeRequest, type WebSocket } from '../../src/index.js';
 import { runCli } from '../helpers/cli-process.js';
+import { startFakeServer } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { startServer } from '../helpers/server-fixture.js';
 import { nextEvent, withTimeout } from '../helpers/timing.js';
@@ -110,6 +112,59 @@ describe('wsforge connect options', () => {
       oneStderrLine(cli.stderr()),
       `wsforge: 127.0.0.1:${port} did not answer with TLS (ERR_SSL_WRONG_VERSION_NUMBER): is it a ws:// server? Try ws:// instead of wss://`,
     );
+  });
+
+  test('-v prints the request and response heads and the agreed subprotocol and extensions on stderr', async (t) => {
+    const server = await startServer({ protocols: ['chat'], perMessageDeflate: true });
+    t.after(() => server.stop());
+    server.wss.on('connection', (ws: WebSocket) => ws.close(1000));
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/room`, '-v', '--subprotocol', 'chat', '--deflate', '--echo']);
+    assert.equal(await cli.exited(), 0);
+    const lines = cli.stderr().split('\n');
+    assert.equal(lines[0], '> GET /room HTTP/1.1');
+    assert.ok(lines.includes(`> Host: 127.0.0.1:${server.port}`), cli.stderr());
+    assert.ok(lines.includes('> Sec-WebSocket-Protocol: chat'), cli.stderr());
+    assert.ok(lines.includes('> Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits'), cli.stderr());
+    assert.ok(lines.includes('< HTTP/1.1 101 Switching Protocols'), cli.stderr());
+    assert.ok(lines.some((l) => /^< sec-websocket-accept: [A-Za-z0-9+/]{27}=$/.test(l)), cli.stderr());
+    assert.ok(lines.includes('< sec-websocket-protocol: chat'), cli.stderr());
+    assert.ok(lines.includes('* subprotocol: chat'), cli.stderr());
+    assert.ok(lines.includes('* extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover'), cli.stderr());
+    assert.equal(lines.at(-2), 'closed: 1000');
+  });
+
+  test('--ping-interval 0.2: a silent connection gets a ping within the interval (seen by the server)', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    const pinged = new Promise<number>((resolve) => {
+      server.wss.on('connection', (ws: WebSocket) => {
+        const opened = performance.now();
+        ws.on('ping', () => resolve(performance.now() - opened));
+      });
+    });
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${server.port}/`, '--ping-interval', '0.2', '--echo']);
+    const after = await withTimeout(pinged, 3000, 'a ping from the CLI');
+    // The core's sweep runs at a fraction of the interval: the ping comes after about 0.2-0.3 s.
+    assert.ok(after >= 150 && after < 1500, `first ping after ${after.toFixed(0)} ms`);
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited(), 0);
+  });
+
+  test('--ping-interval with a bad value → one stderr line, exit 2', async (t) => {
+    const cli = runCli(t, ['connect', 'ws://127.0.0.1:1/', '--ping-interval', 'soon']);
+    assert.equal(await cli.exited(), 2);
+    assert.equal(cli.stderr(), 'wsforge: --ping-interval must be a number of seconds >= 0, got "soon" (see wsforge connect --help)\n');
+  });
+
+  test('a refusal with a chunked body shows the decoded body, not the chunk sizes', async (t) => {
+    const fake = await startFakeServer(async (peer) => {
+      await peer.readHead();
+      peer.socket.end('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n11\r\n<html>nope</html>\r\n0\r\n\r\n');
+    });
+    t.after(() => fake.close());
+    const cli = runCli(t, ['connect', `ws://127.0.0.1:${fake.port}/`]);
+    assert.equal(await cli.exited(), 1);
+    assert.equal(oneStderrLine(cli.stderr()), 'wsforge: server answered "HTTP/1.1 403 Forbidden" instead of 101: "<html>nope</html>"');
   });
 
   for (const args of [['--version'], ['connect', '--version'], ['serve', '--version']]) {
