@@ -167,6 +167,16 @@ describe('wsforge connect options', () => {
     assert.equal(oneStderrLine(cli.stderr()), 'wsforge: server answered "HTTP/1.1 403 Forbidden" instead of 101: "<html>nope</html>"');
   });
 
+  test('wss:// to WebSocketServer.listen() without TLS (raw TCP) fails at once with the same line', async (t) => {
+    const server = await startServer();
+    t.after(() => server.stop());
+    const started = performance.now();
+    const cli = runCli(t, ['connect', `wss://127.0.0.1:${server.port}/`]);
+    assert.equal(await cli.exited(5000), 1);
+    assert.ok(performance.now() - started < 3000, 'not the 10 s handshake timeout');
+    assert.match(oneStderrLine(cli.stderr()), /^wsforge: 127\.0\.0\.1:\d+ did not answer with TLS \(ERR_SSL_[A-Z_]+\): is it a ws:\/\/ server\? Try ws:\/\/ instead of wss:\/\/$/);
+  });
+
   for (const args of [['--version'], ['connect', '--version'], ['serve', '--version']]) {
     test(`${args.join(' ')} prints "wsforge ${version}" and exits 0`, async (t) => {
       const cli = runCli(t, args);
