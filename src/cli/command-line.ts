@@ -38,3 +38,14 @@ export function integerFlag(text: string, flag: string, min: number, max: number
   if (value === undefined) throw new UsageError(`${flag} must be an integer from ${min} to ${max} (${unit}), got "${text}"`);
   return value;
 }
+
+/** RFC 6455 §4.1: a subprotocol is an HTTP token (RFC 9110 §5.6.2); checked here so a bad one is bad usage. */
+export function subprotocolFlags(values: readonly string[] | undefined): string[] {
+  const protocols = [...(values ?? [])];
+  for (const protocol of protocols) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol)) {
+      throw new UsageError(`--subprotocol must be an HTTP token (no spaces, commas, quotes or brackets), got "${protocol}"`);
+    }
+  }
+  return protocols;
+}

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { connect, ReadyState, type ConnectOptions, type WebSocket, type WebSocketError } from '../index.js';
-import { EXIT_FAILURE, EXIT_USAGE, exitWithError, integerFlag, parseCommandLine, UsageError } from './command-line.js';
+import { EXIT_FAILURE, EXIT_USAGE, exitWithError, integerFlag, parseCommandLine, subprotocolFlags, UsageError } from './command-line.js';
 import { runReconnecting } from './connect-reconnecting.js';
 import { MAX_TIMER_MS } from './integer-flag.js';
 import { formatReceivedMessage } from './received-message.js';
@@ -95,7 +95,7 @@ export async function connectCommand(args: string[]): Promise<void> {
   }
   // Messages that were on their way when we closed are still printed (RFC 6455 §1.4).
   const options: ConnectOptions = { headers, receiveAfterClose: true };
-  if (values.subprotocol !== undefined) options.protocols = values.subprotocol;
+  if (values.subprotocol !== undefined) options.protocols = subprotocolFlags(values.subprotocol);
   if (values.origin !== undefined) options.origin = values.origin;
   if (values.timeout !== undefined) options.handshakeTimeout = integerFlag(values.timeout, '--timeout', 1, MAX_TIMER_MS, 'ms');
   if (values['ping-interval'] !== undefined) {

@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { WebSocketServer } from '../index.js';
 import { ClientCountStream } from './client-count-stream.js';
-import { EXIT_FAILURE, exitWithError, integerFlag, parseCommandLine, UsageError } from './command-line.js';
+import { EXIT_FAILURE, exitWithError, integerFlag, parseCommandLine, subprotocolFlags, UsageError } from './command-line.js';
 import { demoPage } from './demo-page.js';
 import type { HttpRequest, HttpResponse } from './http-exchange.js';
 import { LogWriter } from './log-writer.js';
@@ -107,7 +107,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const protocols = values.subprotocol ?? [];
+  const protocols = subprotocolFlags(values.subprotocol);
   const verbose = values.verbose;
   const log = values.quiet ? null : new LogWriter(process.stdout);
 

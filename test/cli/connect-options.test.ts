@@ -194,7 +194,7 @@ describe('wsforge connect options', () => {
   test('a bad flag of a command points to that command\'s help', async (t) => {
     const cli = runCli(t, ['connect', 'ws://127.0.0.1:1/', '--max-payload', '0']);
     assert.equal(await cli.exited(), 2);
-    assert.equal(cli.stderr(), 'wsforge: --max-payload must be a positive integer (bytes), got "0" (see wsforge connect --help)\n');
+    assert.equal(cli.stderr(), 'wsforge: --max-payload must be an integer from 1 to 9007199254740991 (bytes), got "0" (see wsforge connect --help)\n');
   });
 
   test('the server sees the close code the CLI\'s --echo answers with (1000 echoed back)', async (t) => {

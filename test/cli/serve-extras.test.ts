@@ -77,13 +77,23 @@ describe('wsforge serve extras', () => {
   });
 
   test('the demo page has an inline favicon (no /favicon.ico request) and offers the server\'s subprotocols', async (t) => {
-    const { port } = await serve(t, ['--quiet', '--subprotocol', 'chat</script>']);
+    const { port } = await serve(t, ['--quiet', '--subprotocol', 'chat.v2', '--subprotocol', 'chat.v1']);
     const { head, body } = await exchange(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assert.equal(head.status, 200);
     assert.match(body, /<link rel="icon" href="data:image\/svg\+xml,/);
-    // JSON in the script block, with "<" escaped: the value cannot end the script.
-    assert.match(body, /const SERVER_PROTOCOLS = \["chat\\u003c\/script>"\];/);
+    assert.match(body, /const SERVER_PROTOCOLS = \["chat\.v2","chat\.v1"\];/);
   });
+
+  for (const command of [['serve', '--port', '0'], ['connect', 'ws://127.0.0.1:1/']]) {
+    test(`${command[0]} --subprotocol that is not an HTTP token → one stderr line, exit 2`, async (t) => {
+      const cli = runCli(t, [...command, '--subprotocol', 'chat</script>']);
+      assert.equal(await cli.exited(15_000), 2);
+      assert.equal(
+        cli.stderr(),
+        `wsforge: --subprotocol must be an HTTP token (no spaces, commas, quotes or brackets), got "chat</script>" (see wsforge ${command[0]} --help)\n`,
+      );
+    });
+  }
 
   test('the log has one line per connection and per close, with the peer address, path and subprotocol', async (t) => {
     const { cli, port } = await serve(t, ['--subprotocol', 'chat']);
@@ -92,7 +102,7 @@ describe('wsforge serve extras', () => {
     ws.close(4001, 'bye');
     await closed;
     await cli.waitForLine(/^close 1 4001 "bye"$/);
-    assert.match(cli.stdout(), /^listening on ws:\/\/127\.0\.0\.1:\d+\nconnection 1 from 127\.0\.0\.1 path \/room protocol chat\nclose 1 4001 "bye"\n$/);
+    assert.match(cli.stdout(), /^listening on ws:\/\/127\.0\.0\.1:\d+\nconnection 1 from 127\.0\.0\.1 path \/room over h1 protocol chat\nclose 1 4001 "bye"\n$/);
   });
 });
 

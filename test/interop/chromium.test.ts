@@ -142,7 +142,7 @@ describe('Chromium <-> wsforge', () => {
     await page.click('#connect');
     // The log was cleared: this is the new connection's line.
     await waitForLogLine(page, 'connected');
-    await server.peer.waitForLine(/^connection 2 from 127\.0\.0\.1 path \/other\/path protocol chat\.v1 extensions permessage-deflate/, 5000, 'the second connection, at /other/path');
+    await server.peer.waitForLine(/^connection 2 from 127\.0\.0\.1 path \/other\/path over h1 protocol chat\.v1 extensions permessage-deflate/, 5000, 'the second connection, at /other/path');
     assert.deepEqual(problems, [], 'no failed request (favicon included) and no console error');
   });
 
