@@ -12,10 +12,15 @@ export {
 export {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_MAX_BACKPRESSURE,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_PING_TIMEOUT,
   type ConnectionHandlers,
   type ConnectionOptions,
 } from './node/connection/options.js';
+export { SendStatus } from './node/connection/send-status.js';
+export { defaultTotalBackpressure } from './node/connection/backpressure-budget.js';
+export type { PubSubAdapter } from './pubsub/adapter.js';
 export type { SendData } from './node/connection/send-data.js';
 export { WebSocketServer } from './node/server/server.js';
 export {

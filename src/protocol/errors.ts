@@ -56,6 +56,9 @@ export const ErrorCode = {
   BUFFERED_AMOUNT_EXCEEDED: 'WSF_ERR_BUFFERED_AMOUNT_EXCEEDED',
   // Connection lifecycle.
   CLOSE_TIMEOUT: 'WSF_ERR_CLOSE_TIMEOUT',
+  KEEPALIVE_TIMEOUT: 'WSF_ERR_KEEPALIVE_TIMEOUT',
+  IDLE_TIMEOUT: 'WSF_ERR_IDLE_TIMEOUT',
+  LISTENER_THREW: 'WSF_ERR_LISTENER_THREW',
   CONNECTION_LOST: 'WSF_ERR_CONNECTION_LOST',
   NOT_OPEN: 'WSF_ERR_NOT_OPEN',
   INVALID_ARGUMENT: 'WSF_ERR_INVALID_ARGUMENT',
@@ -94,6 +97,9 @@ const closeCodeByError: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.TOO_MANY_FRAGMENTS]: CloseCode.MESSAGE_TOO_BIG,
   [ErrorCode.BUFFERED_AMOUNT_EXCEEDED]: CloseCode.POLICY_VIOLATION,
   [ErrorCode.INTERNAL]: CloseCode.INTERNAL_ERROR,
+  [ErrorCode.KEEPALIVE_TIMEOUT]: CloseCode.INTERNAL_ERROR,
+  [ErrorCode.IDLE_TIMEOUT]: CloseCode.GOING_AWAY,
+  [ErrorCode.LISTENER_THREW]: CloseCode.INTERNAL_ERROR,
 };
 
 /** The close code to send for an error code; 1011 for anything unexpected. */

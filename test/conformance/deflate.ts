@@ -4,11 +4,11 @@
 // - the driver's own codec for one connection: it inflates the peer's messages with the peer's agreed window
 //   and context takeover (catching a peer that refers further back than agreed), and compresses its own with
 //   the window and takeover agreed for its side.
-import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { DriverRole } from './frames.js';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
+import { inflateMessage, TRAILER } from '../helpers/deflate-codec.js';
+import type { DriverRole } from './frame-spec.js';
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const WINDOW_BITS = /^(8|9|1[0-5])$/;
 
 export interface ExtensionElement {
@@ -185,19 +185,12 @@ export class DeflateCodec {
 
   /**
    * RFC 7692 §7.2.2: append 00 00 ff ff and inflate. Throws on invalid data, including a reference further back
-   * than the peer's agreed window: zlib checks distances against its window across output buffers only, so the
-   * output goes in 64-byte pieces when the window is below 32 KiB.
+   * than the peer's agreed window (inflateMessage inflates in small pieces below a 32 KiB window for that).
    */
   inflate(payload: Buffer): Buffer {
     const a = this.agreement;
     const bits = Math.max(8, Math.min(15, a.peerWindowBits));
-    const dictionary = !a.peerNoContextTakeover && this.peerWindow.length > 0 ? this.peerWindow : undefined;
-    const out = inflateRawSync(Buffer.concat([payload, TRAILER]), {
-      finishFlush: zlibConstants.Z_SYNC_FLUSH,
-      windowBits: bits,
-      ...(bits < 15 ? { chunkSize: 64 } : {}),
-      ...(dictionary !== undefined ? { dictionary } : {}),
-    });
+    const out = inflateMessage(payload, bits, a.peerNoContextTakeover ? undefined : this.peerWindow);
     if (!a.peerNoContextTakeover) this.peerWindow = tail(this.peerWindow, out, 1 << bits);
     return out;
   }

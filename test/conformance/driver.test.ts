@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { CATEGORIES, checkTables, selectCases } from './cases/index.js';
-import { binary, deflateMessage, text } from './cases/build.js';
+import { binary, text } from './cases/build.js';
+import { deflateMessage, inflateMessage } from '../helpers/deflate-codec.js';
 import { WebSocketServer } from 'ws';
-import { FrameDecoder, OP, closePayload, encodeFrame, type DecodedFrame, type DriverRole } from './frames.js';
+import { OP, WireFrameReader, closePayload, type WireFrame } from '../helpers/wire-frames.js';
+import { encodeFrame, type DriverRole } from './frame-spec.js';
 import { DeflateCodec, checkClientOffer, checkServerResponse, deflateAgreement } from './deflate.js';
 import { constants as zlibConstants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { clientHandshake, readHead, upgradeResponse } from './handshake.js';
@@ -26,9 +28,9 @@ describe('conformance driver: frame codec', () => {
     test(`encode/decode round trip at every length boundary (${role} frames, fed one byte at a time)`, () => {
       for (const n of [0, 1, 125, 126, 127, 65535, 65536, 70000]) {
         const payload = Buffer.alloc(n, 0x5a);
-        const bytes = encodeFrame({ opcode: OP.binary, payload, fin: false, rsv2: true }, role);
-        const decoder = new FrameDecoder(1 << 20);
-        const frames: DecodedFrame[] = [];
+        const bytes = encodeFrame({ opcode: OP.BINARY, payload, fin: false, rsv2: true }, role);
+        const decoder = new WireFrameReader(1 << 20);
+        const frames: WireFrame[] = [];
         for (let i = 0; i < bytes.length; i += n > 1000 ? 997 : 1) frames.push(...decoder.push(bytes.subarray(i, i + (n > 1000 ? 997 : 1))));
         assert.equal(frames.length, 1, `length ${n}`);
         const f = frames[0]!;
@@ -42,8 +44,8 @@ describe('conformance driver: frame codec', () => {
   }
 
   test('a non-minimal length encoding is flagged', () => {
-    const decoder = new FrameDecoder(1024);
-    const [f] = decoder.push(encodeFrame({ opcode: OP.text, payload: 'hi', lengthEncoding: 64 }, 'server'));
+    const decoder = new WireFrameReader(1024);
+    const [f] = decoder.push(encodeFrame({ opcode: OP.TEXT, payload: 'hi', lengthBits: 64 }, 'server'));
     assert.equal(f!.minimalLength, false);
   });
 });
@@ -68,7 +70,7 @@ describe('conformance driver: matching', () => {
 
 // ------------------------------------------------------------------------------------------ scripted peers
 
-type Script = (frame: DecodedFrame, reply: (spec: Parameters<typeof encodeFrame>[0]) => void, socket: Socket) => void;
+type Script = (frame: WireFrame, reply: (spec: Parameters<typeof encodeFrame>[0]) => void, socket: Socket) => void;
 
 /** A raw WebSocket server whose answers to each frame are scripted. */
 async function scriptedServer(script: Script, answerExtensions?: (offer: string | undefined) => string | undefined): Promise<{ session: TargetSession; server: Server }> {
@@ -80,7 +82,7 @@ async function scriptedServer(script: Script, answerExtensions?: (offer: string 
     readHead(socket, 2000).then(
       ({ head, rest }) => {
         socket.write(upgradeResponse(head, answerExtensions?.(head.headers.get('sec-websocket-extensions'))));
-        const decoder = new FrameDecoder(1 << 24);
+        const decoder = new WireFrameReader(1 << 24);
         const reply = (spec: Parameters<typeof encodeFrame>[0]): void => {
           if (!socket.destroyed && socket.writable) socket.write(encodeFrame(spec, 'server'));
         };
@@ -112,10 +114,10 @@ async function scriptedServer(script: Script, answerExtensions?: (offer: string 
 
 /** Echo of unfragmented messages, pong for ping, close echo then TCP close: correct for simple cases. */
 const goodEcho: Script = (f, reply, socket) => {
-  if (f.opcode === OP.text || f.opcode === OP.binary) reply({ opcode: f.opcode, payload: f.payload });
-  else if (f.opcode === OP.ping) reply({ opcode: OP.pong, payload: f.payload });
-  else if (f.opcode === OP.close) {
-    reply({ opcode: OP.close, payload: f.payload.length >= 2 ? f.payload.subarray(0, 2) : closePayload(1000) });
+  if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) reply({ opcode: f.opcode, payload: f.payload });
+  else if (f.opcode === OP.PING) reply({ opcode: OP.PONG, payload: f.payload });
+  else if (f.opcode === OP.CLOSE) {
+    reply({ opcode: OP.CLOSE, payload: f.payload.length >= 2 ? f.payload.subarray(0, 2) : closePayload(1000) });
     socket.end();
   }
 };
@@ -142,7 +144,7 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
 
   test('a masked frame from the server is a failure', async () => {
     const s = await withServer((f, reply, socket) => {
-      if (f.opcode === OP.text) reply({ opcode: OP.text, payload: f.payload, mask: 'always' });
+      if (f.opcode === OP.TEXT) reply({ opcode: OP.TEXT, payload: f.payload, mask: 'always' });
       else goodEcho(f, reply, socket);
     });
     const r = await runCase(s, quick('1.1.2'), '1');
@@ -152,8 +154,8 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
 
   test('a wrong close code is a failure', async () => {
     const s = await withServer((f, reply, socket) => {
-      if (f.opcode === OP.text) {
-        reply({ opcode: OP.close, payload: closePayload(1000) });
+      if (f.opcode === OP.TEXT) {
+        reply({ opcode: OP.CLOSE, payload: closePayload(1000) });
         socket.end();
       } else goodEcho(f, reply, socket);
     });
@@ -164,10 +166,10 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
 
   test('a server that answers invalid UTF-8 only at the end of the message does not fail fast', async () => {
     const s = await withServer((f, reply, socket) => {
-      if (f.opcode === OP.continuation && f.fin) {
-        reply({ opcode: OP.close, payload: closePayload(1007) });
+      if (f.opcode === OP.CONTINUATION && f.fin) {
+        reply({ opcode: OP.CLOSE, payload: closePayload(1007) });
         socket.end();
-      } else if (f.opcode !== OP.text && f.opcode !== OP.continuation) goodEcho(f, reply, socket);
+      } else if (f.opcode !== OP.TEXT && f.opcode !== OP.CONTINUATION) goodEcho(f, reply, socket);
     });
     const r = await runCase(s, { ...caseById('6.4.1'), outcome: { ...caseById('6.4.1').outcome, waitMs: 300 } as Case['outcome'] }, '6');
     assert.ok(!r.passed);
@@ -176,7 +178,7 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
 
   test('a server that keeps TCP open after the closing handshake is a failure', async () => {
     const s = await withServer((f, reply) => {
-      if (f.opcode === OP.close) reply({ opcode: OP.close, payload: f.payload.subarray(0, 2) });
+      if (f.opcode === OP.CLOSE) reply({ opcode: OP.CLOSE, payload: f.payload.subarray(0, 2) });
     });
     const r = await runCase(s, quick('7.3.4'), '7');
     assert.ok(!r.passed);
@@ -185,7 +187,7 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
 
   test('a pong for an unsolicited pong is a failure', async () => {
     const s = await withServer((f, reply, socket) => {
-      if (f.opcode === OP.pong) reply({ opcode: OP.pong, payload: f.payload });
+      if (f.opcode === OP.PONG) reply({ opcode: OP.PONG, payload: f.payload });
       else goodEcho(f, reply, socket);
     });
     const r = await runCase(s, quick('2.8'), '2');
@@ -201,10 +203,10 @@ describe('conformance driver: catches misbehaving peers', { concurrency: true },
       socket.once('connect', () => {
         clientHandshake(socket, { host: u.hostname, port: Number(u.port), path: u.pathname, timeoutMs: 2000 }).then(
           ({ rest }) => {
-            const decoder = new FrameDecoder(1 << 24);
+            const decoder = new WireFrameReader(1 << 24);
             const onData = (d: Buffer): void => {
               for (const f of decoder.push(d)) {
-                if (f.opcode === OP.close || f.opcode === OP.text) socket.write(encodeFrame({ opcode: f.opcode, payload: f.payload, mask: 'never' }, 'client'));
+                if (f.opcode === OP.CLOSE || f.opcode === OP.TEXT) socket.write(encodeFrame({ opcode: f.opcode, payload: f.payload, mask: 'never' }, 'client'));
               }
             };
             socket.on('data', onData);
@@ -249,7 +251,7 @@ describe('conformance driver: extension cases are data', () => {
       id: '12.0.1',
       description: 'two compressed text messages; the second echo uses the first as context',
       handshake: { offerExtensions: 'permessage-deflate; client_max_window_bits', expectExtensions: 'permessage-deflate' },
-      steps: [{ send: { opcode: OP.text, payload: deflateMessage(msg), rsv1: true } }, { send: { opcode: OP.text, payload: deflateMessage(`${msg} again`), rsv1: true } }],
+      steps: [{ send: { opcode: OP.TEXT, payload: deflateMessage(msg), rsv1: true } }, { send: { opcode: OP.TEXT, payload: deflateMessage(`${msg} again`), rsv1: true } }],
       outcome: { kind: 'echo', messages: [text(msg), text(`${msg} again`)] },
       timeoutMs: 2000,
     };
@@ -384,9 +386,9 @@ describe('conformance driver: catches misbehaving permessage-deflate servers', {
   /** A scripted server answering `answer` to any offer; echoes each message, compressed by `compress`. */
   async function deflateServer(answer: (offer: string | undefined) => string | undefined, compress: (data: Buffer) => Buffer | null): Promise<TargetSession> {
     const { session } = await scriptedServer((f, reply, socket) => {
-      if (f.opcode === OP.text || f.opcode === OP.binary) {
+      if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) {
         // The answers below all carry client_no_context_takeover: each client message inflates on its own.
-        const data = f.rsv1 ? inflateRawSync(Buffer.concat([f.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : f.payload;
+        const data = f.rsv1 ? inflateMessage(f.payload) : f.payload;
         const out = compress(data);
         reply({ opcode: f.opcode, payload: out ?? data, rsv1: out !== null });
       } else goodEcho(f, reply, socket);
@@ -394,17 +396,16 @@ describe('conformance driver: catches misbehaving permessage-deflate servers', {
     sessions.push(session);
     return session;
   }
-  const sync = (data: Buffer, windowBits = 15): Buffer => deflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH, windowBits }).subarray(0, -4);
   const quick = (id: string): Case => ({ ...caseById(id), timeoutMs: 2000 });
 
   test('a correct scripted server passes a compression case', async () => {
-    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', (d) => (d.length >= 1024 ? sync(d) : null));
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover', (d) => (d.length >= 1024 ? deflateMessage(d) : null));
     const r = await runCase(s, quick('12.1.5'), '12');
     assert.ok(r.passed, r.problems.join('; '));
   });
 
   test('a server using a 32 KiB window after agreeing to server_max_window_bits=9 is caught', async () => {
-    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9', (d) => (d.length >= 1024 ? sync(d, 15) : null));
+    const s = await deflateServer(() => 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9', (d) => (d.length >= 1024 ? deflateMessage(d, 15) : null));
     const r = await runCase(s, quick('13.3.1'), '13');
     assert.ok(!r.passed);
     assert.ok(r.problems.some((p) => p.includes('agreed window of 9 bits')), r.problems.join('; '));

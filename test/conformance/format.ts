@@ -1,6 +1,12 @@
-// Text rendering of results, shared by the report and the node:test suite.
+// Text rendering of results and of bytes, shared by the report, the driver and the node:test suite.
 import type { CaseResult } from './runner.js';
 import type { SuiteReport } from './suite.js';
+
+/** The first `max` bytes in hex, spaced, with the total length when there are more. */
+export function hexPreview(buf: Buffer, max = 48): string {
+  const s = buf.subarray(0, max).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return buf.length > max ? `${s} ... (${buf.length} bytes)` : s;
+}
 
 export function formatFailure(r: CaseResult): string {
   const lines = [`✗ ${r.target} ${r.id}  ${r.description}`, `    expected: ${r.expected}`, `    seen:     ${r.seen}`];

@@ -1,13 +1,9 @@
 // The opening handshake (RFC 6455 §4) as the driver does it, on a raw socket, for both roles.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { acceptFor } from '../helpers/raw-peer.js';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_HEAD_BYTES = 16 * 1024;
-
-export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
-}
 
 export interface HttpHead {
   startLine: string;
@@ -109,7 +105,7 @@ export async function clientHandshake(socket: Socket, o: ClientHandshakeOptions)
   if (!hasToken(head.headers.get('connection'), 'upgrade'))
     throw new Error(`handshake: Connection header is ${JSON.stringify(head.headers.get('connection'))}`);
   const accept = head.headers.get('sec-websocket-accept');
-  if (accept !== acceptKey(key)) throw new Error(`handshake: Sec-WebSocket-Accept ${JSON.stringify(accept)}, expected ${acceptKey(key)}`);
+  if (accept !== acceptFor(key)) throw new Error(`handshake: Sec-WebSocket-Accept ${JSON.stringify(accept)}, expected ${acceptFor(key)}`);
   return { rest, extensions: head.headers.get('sec-websocket-extensions') ?? null, head };
 }
 
@@ -144,7 +140,7 @@ export function checkUpgradeRequest(head: HttpHead): string[] {
 /** Driver as server: the 101 answer. */
 export function upgradeResponse(head: HttpHead, extensions?: string): Buffer {
   const key = head.headers.get('sec-websocket-key') ?? '';
-  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`];
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(key)}`];
   if (extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
 }

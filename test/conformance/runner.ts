@@ -1,7 +1,7 @@
 // Runs one case against one target and judges the outcome. Every wait is bounded by the case's timeout;
 // every socket is destroyed at the end of the case, pass or fail.
 import { closeFrame } from './cases/build.js';
-import { hex } from './frames.js';
+import { hexPreview } from './format.js';
 import type { TargetSession } from './targets.js';
 import type { Case, ExpectedItem, Outcome, Step } from './types.js';
 import type { ReceivedEvent, Wire } from './wire.js';
@@ -32,7 +32,7 @@ function printable(data: Buffer, max = 40): string {
   const s = data.subarray(0, max).toString('utf8');
   // Show text when it is plain, bytes otherwise.
   if (/^[\x20-\x7e]*$/.test(s)) return JSON.stringify(data.length > max ? `${s}...` : s);
-  return `<${hex(data, Math.min(max, 24))}>`;
+  return `<${hexPreview(data, Math.min(max, 24))}>`;
 }
 
 export function describeItem(i: { type?: string; kind?: string; data: Buffer }): string {
@@ -66,7 +66,7 @@ export function describeOutcome(o: Outcome): string {
 
 function describeEvent(e: ReceivedEvent): string {
   if (e.kind === 'close') {
-    const code = e.code === null ? `no code${e.payload.length ? ` <${hex(e.payload)}>` : ''}` : String(e.code);
+    const code = e.code === null ? `no code${e.payload.length ? ` <${hexPreview(e.payload)}>` : ''}` : String(e.code);
     return `close ${code}${e.reason.length ? ` ${printable(e.reason, 60)}` : ''} @${e.at}ms`;
   }
   return `${describeItem(e)} @${e.at}ms`;
@@ -120,7 +120,7 @@ function firstMismatch(got: ReceivedEvent[], exp: ExpectedItem[]): string {
       if ('data' in g && g.kind === x.type) {
         let d = 0;
         while (d < g.data.length && d < x.data.length && g.data[d] === x.data[d]) d++;
-        detail = ` (lengths ${g.data.length} vs ${x.data.length}, first difference at byte ${d}: got <${hex(g.data.subarray(d, d + 8))}> expected <${hex(x.data.subarray(d, d + 8))}>)`;
+        detail = ` (lengths ${g.data.length} vs ${x.data.length}, first difference at byte ${d}: got <${hexPreview(g.data.subarray(d, d + 8))}> expected <${hexPreview(x.data.subarray(d, d + 8))}>)`;
       }
       return `item #${k + 1}: got ${describeEvent(g)}, expected ${describeItem(x)}${detail}${req.length !== exp.length ? ' (some items are optional)' : ''}`;
     }

@@ -182,7 +182,7 @@ export async function openServerCase(host: string, port: number, kase: Case, tim
   const socket = await connectTcp(host, port, timeoutMs);
   try {
     const offer = kase.handshake?.offerExtensions;
-    const hs = await clientHandshake(socket, { host, port, path: '/', extensions: offer, timeoutMs });
+    const hs = await clientHandshake(socket, { host, port, path: '/', ...(offer === undefined ? {} : { extensions: offer }), timeoutMs });
     const expected = kase.handshake?.expectExtensions !== undefined ? kase.handshake.expectExtensions : offer === undefined ? null : undefined;
     if (expected instanceof RegExp) {
       if (hs.extensions === null || !expected.test(hs.extensions))
@@ -327,6 +327,7 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
     const notes: string[] = [];
     let client: EchoingClient | null = null;
     let closeInfo: string | null = null;
+    let onCloseEvent: (() => void) | null = null;
     const attach = (c: EchoingClient): void => {
       if (client !== null) return;
       client = c;
@@ -335,6 +336,7 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
       });
       c.on('close', (code, reason) => {
         closeInfo = `client close event ${String(code)} ${JSON.stringify(String(reason ?? ''))}`;
+        onCloseEvent?.();
       });
       c.on('message', (data, isBinary) => {
         try {
@@ -351,8 +353,17 @@ function inProcessLauncher(open: (url: string, kase: Case, attach: (c: EchoingCl
       early: () => (notes.length > 0 ? ` (${notes.join('; ')})` : null),
       async stop() {
         await Promise.race([opened, new Promise((r) => setTimeout(r, 1000).unref())]);
-        // Give the client a moment to see the TCP close and report its close event.
-        await new Promise((r) => setTimeout(r, 20).unref());
+        // Give the client a moment (20 ms at most) to see the TCP close and report its close event.
+        if (closeInfo === null) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 20).unref();
+            onCloseEvent = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          onCloseEvent = null;
+        }
         if (closeInfo !== null) notes.push(closeInfo);
         const c = client as EchoingClient | null;
         if (c !== null) {

@@ -6,7 +6,7 @@
 // answer, FrameSpec carries RSV1 (for hand-made compressed payloads), a DeflateStep has the driver compress a
 // message with the negotiated parameters, and the driver decodes compressed messages from the peer when the
 // handshake negotiated permessage-deflate (see wire.ts, deflate.ts).
-import type { FrameSpec } from './frames.js';
+import type { FrameSpec } from './frame-spec.js';
 
 export type Side = 'server' | 'client';
 

@@ -1,10 +1,12 @@
-// One WebSocket connection as the driver sees it: a raw socket, the driver's own frame codec, a strict check
+// One WebSocket connection as the driver sees it: a raw socket, the tests' own frame codec, a strict check
 // of every frame the peer sends, and a log of what arrived. Every wait is bounded.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { DeflateCodec, deflateAgreement, type DeflateAgreement } from './deflate.js';
-import { FrameDecoder, OP, encodeFrame, hex, payloadOf, type DecodedFrame, type DriverRole, type FrameSpec } from './frames.js';
+import { OP, WireFrameReader, type WireFrame } from '../helpers/wire-frames.js';
+import { encodeFrame, payloadOf, type DriverRole, type FrameSpec } from './frame-spec.js';
+import { hexPreview } from './format.js';
 import type { DeflateStep, Step } from './types.js';
 
 export type ReceivedEvent =
@@ -58,7 +60,7 @@ export class Wire {
   sendFailed: string | null = null;
   readonly started = Date.now();
 
-  private readonly decoder = new FrameDecoder(MAX_MESSAGE_BYTES);
+  private readonly decoder = new WireFrameReader(MAX_MESSAGE_BYTES);
   private readonly waiters = new Set<() => void>();
   private readonly encodings = new Map<FrameSpec | FrameSpec[], Buffer>();
   private fragmented: { opcode: number; parts: Buffer[]; size: number; compressed: boolean; frames: number } | null = null;
@@ -150,12 +152,13 @@ export class Wire {
     if (this.violations.length < 20) this.violations.push(msg);
   }
 
-  private describeFrame(f: DecodedFrame): string {
+  /** The frame with its header and first 16 payload bytes (as received, still masked), for reports. */
+  private describeFrame(f: WireFrame): string {
     const flags = `${f.fin ? 'FIN ' : ''}${f.rsv1 ? 'RSV1 ' : ''}${f.rsv2 ? 'RSV2 ' : ''}${f.rsv3 ? 'RSV3 ' : ''}${f.masked ? 'MASK ' : ''}`;
-    return `opcode ${f.opcode} ${flags}len ${f.payload.length} [${hex(f.head, 24)}]`;
+    return `opcode ${f.opcode} ${flags}len ${f.payload.length} [${hexPreview(f.raw.subarray(0, f.headerLength + 16), 24)}]`;
   }
 
-  private onFrame(f: DecodedFrame): void {
+  private onFrame(f: WireFrame): void {
     const now = this.elapsed;
     if (this.frameLog.length < FRAME_LOG_LIMIT) this.frameLog.push(`+${now}ms ${this.describeFrame(f)}`);
     const peer = this.role === 'client' ? 'server' : 'client';
@@ -168,26 +171,26 @@ export class Wire {
     if (this.role === 'server' && !f.masked) this.violation(`client sent an unmasked frame: ${this.describeFrame(f)}`);
     if (!f.minimalLength) this.violation(`${peer} used a non-minimal payload length encoding: ${this.describeFrame(f)}`);
     const isControl = (f.opcode & 0x8) !== 0;
-    const compressedAllowed = this.extensions.deflate !== undefined && !isControl && f.opcode !== OP.continuation;
+    const compressedAllowed = this.extensions.deflate !== undefined && !isControl && f.opcode !== OP.CONTINUATION;
     if (f.rsv2 || f.rsv3 || (f.rsv1 && !compressedAllowed)) this.violation(`${peer} set reserved bits without an extension: ${this.describeFrame(f)}`);
     if (isControl) {
       // RFC 6455 §5.5: control frames have payloads of at most 125 bytes and MUST NOT be fragmented.
       if (f.payload.length > 125) this.violation(`${peer} sent a control frame of ${f.payload.length} bytes`);
       if (!f.fin) this.violation(`${peer} sent a fragmented control frame: ${this.describeFrame(f)}`);
-      if (f.opcode === OP.ping) {
+      if (f.opcode === OP.PING) {
         this.events.push({ kind: 'ping', data: f.payload, at: now });
         // Answer the peer's own pings (keepalive) so that they never disturb a case.
-        if (!this.sentClose) this.writeNow(encodeFrame({ opcode: OP.pong, payload: f.payload }, this.role));
-      } else if (f.opcode === OP.pong) {
+        if (!this.sentClose) this.writeNow(encodeFrame({ opcode: OP.PONG, payload: f.payload }, this.role));
+      } else if (f.opcode === OP.PONG) {
         this.events.push({ kind: 'pong', data: f.payload, at: now });
-      } else if (f.opcode === OP.close) {
+      } else if (f.opcode === OP.CLOSE) {
         this.onClose(f.payload, now);
       } else {
         this.violation(`${peer} sent reserved control opcode ${f.opcode}`);
       }
       return;
     }
-    if (f.opcode === OP.continuation) {
+    if (f.opcode === OP.CONTINUATION) {
       if (this.fragmented === null) {
         this.violation(`${peer} sent a continuation frame with no message to continue`);
         return;
@@ -195,7 +198,7 @@ export class Wire {
       this.fragmented.parts.push(f.payload);
       this.fragmented.size += f.payload.length;
       this.fragmented.frames++;
-    } else if (f.opcode === OP.text || f.opcode === OP.binary) {
+    } else if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) {
       if (this.fragmented !== null) {
         this.violation(`${peer} started a new data message inside a fragmented one`);
         return;
@@ -219,8 +222,8 @@ export class Wire {
       if (inflated === null) return;
       data = inflated;
     }
-    if (m.opcode === OP.text && !isUtf8(data)) this.violation(`${peer} sent a text message that is not valid UTF-8: ${hex(data, 32)}`);
-    this.events.push({ kind: m.opcode === OP.text ? 'text' : 'binary', data, frames: m.frames, at: now, compressed: m.compressed });
+    if (m.opcode === OP.TEXT && !isUtf8(data)) this.violation(`${peer} sent a text message that is not valid UTF-8: ${hexPreview(data, 32)}`);
+    this.events.push({ kind: m.opcode === OP.TEXT ? 'text' : 'binary', data, frames: m.frames, at: now, compressed: m.compressed });
   }
 
   private inflate(data: Buffer): Buffer | null {
@@ -249,7 +252,7 @@ export class Wire {
     let off = 0;
     do {
       const end = Math.min(compressed.length, off + size);
-      frames.push(encodeFrame({ opcode: off === 0 ? d.opcode : OP.continuation, rsv1: off === 0, fin: end === compressed.length, payload: compressed.subarray(off, end) }, this.role));
+      frames.push(encodeFrame({ opcode: off === 0 ? d.opcode : OP.CONTINUATION, rsv1: off === 0, fin: end === compressed.length, payload: compressed.subarray(off, end) }, this.role));
       off = end;
     } while (off < compressed.length);
     return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
@@ -263,7 +266,7 @@ export class Wire {
       code = payload.readUInt16BE(0);
       reason = payload.subarray(2);
       if (!isValidCloseCode(code)) this.violation(`peer sent close code ${code}, which may not be sent (RFC 6455 §7.4)`);
-      if (!isUtf8(reason)) this.violation(`peer sent a close reason that is not valid UTF-8: ${hex(reason)}`);
+      if (!isUtf8(reason)) this.violation(`peer sent a close reason that is not valid UTF-8: ${hexPreview(reason)}`);
     }
     this.closeEvent = { kind: 'close', code, reason, payload, at };
     this.events.push(this.closeEvent);
@@ -291,7 +294,7 @@ export class Wire {
 
   /** Sends one frame now (the driver's own close, replies). */
   sendFrame(spec: FrameSpec): boolean {
-    if (spec.opcode === OP.close) this.sentClose = true;
+    if (spec.opcode === OP.CLOSE) this.sentClose = true;
     return this.writeNow(encodeFrame(spec, this.role));
   }
 
@@ -313,7 +316,7 @@ export class Wire {
         bytes = this.encodeDeflateStep(step);
       } else {
         const specs = Array.isArray(step.send) ? step.send : [step.send];
-        if (specs.some((s) => s.opcode === OP.close)) this.sentClose = true;
+        if (specs.some((s) => s.opcode === OP.CLOSE)) this.sentClose = true;
         bytes = this.encode(step.send);
         if (step.range) {
           let [start, end] = step.range;
@@ -380,6 +383,6 @@ export class Wire {
   }
 
   receivedHex(): string {
-    return hex(Buffer.concat(this.firstBytes), 64);
+    return hexPreview(Buffer.concat(this.firstBytes), 64);
   }
 }

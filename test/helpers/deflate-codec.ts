@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { constants, createDeflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw } from 'node:zlib';
-import { parseExtensionHeader, type PerMessageDeflateOptions } from '../../src/protocol/index.js';
-import { seededRandom } from './wire-frames.js';
+import type { PerMessageDeflateOptions } from '../../src/protocol/index.js';
+import { seededRandom } from './seeded-random.js';
 
 export const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-export const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
 /**
  * RFC 7692 §7.2.2: append 00 00 ff ff and inflate (with `dictionary` = the peer's taken-over window).
@@ -94,13 +93,4 @@ export class WindowedInflater {
     }
     return out;
   }
-}
-
-/** Parameters of one extension element, order-insensitive, for exact comparisons of headers. */
-export function paramSet(value: string | undefined | null): string[] | null {
-  if (value === undefined || value === null) return null;
-  const elements = parseExtensionHeader(value);
-  assert.equal(elements.length, 1, `exactly one extension element expected in "${value}"`);
-  const [element] = elements;
-  return [element!.name, ...element!.params.map(([n, v]) => (v === true ? n : `${n}=${v}`)).sort()];
 }

@@ -10,6 +10,7 @@
  *   data-flood      one connection that sends 64 KiB messages as fast as it can, never reading the echoes
  */
 import { connect, type Socket } from 'node:net';
+import { upgradeRequest } from './raw-peer.js';
 import { clientFrame, OP } from './wire-frames.js';
 
 const [mode, portText, durationText] = process.argv.slice(2);
@@ -18,9 +19,7 @@ const duration = Number(durationText);
 const deadline = Date.now() + duration;
 const stats = { mode, connections: 0, bytesSent: 0, closesSeen: 0, timeouts408: 0 };
 
-const HANDSHAKE =
-  'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+const HANDSHAKE = upgradeRequest();
 
 function open(): Promise<Socket> {
   return new Promise((resolve, reject) => {

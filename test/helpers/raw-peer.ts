@@ -213,6 +213,7 @@ export class RawPeer {
       () => {
         const frame = this.parsed.shift();
         if (frame !== undefined) return frame;
+        if (this.frames.error !== null) throw new Error(`unreadable frame from the peer: ${this.frames.error}`);
         if (this.ended || this.closed) throw new Error('connection ended while waiting for a frame');
         return undefined;
       },
@@ -259,7 +260,7 @@ export class RawPeer {
 
   /** Send a masked close frame with a code, and reason. */
   sendClose(code?: number, reason = ''): void {
-    this.write(clientFrame({ opcode: OP.CLOSE, payload: code === undefined ? undefined : closePayload(code, reason) }));
+    this.write(clientFrame({ opcode: OP.CLOSE, payload: code === undefined ? Buffer.alloc(0) : closePayload(code, reason) }));
   }
 
   /** Close our side and free the socket. */

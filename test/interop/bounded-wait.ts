@@ -1,34 +1,11 @@
 // Bounded waits for the interop tests: every wait has a deadline and says what it waited for,
 // so a peer that goes quiet fails the test with a message instead of hanging the suite.
-import type { EventEmitter } from 'node:events';
+import { withTimeout } from '../helpers/timing.js';
 
 /** Rejection handled in advance: a wait that times out before it is awaited is not "unhandled". */
 export function markHandled<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
-}
-
-/** Resolve as `promise` does, or reject after `ms` with "timed out ... waiting for <what>". */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return markHandled(Promise.race([promise, deadline]).finally(() => clearTimeout(timer)));
-}
-
-/** The arguments of the next `event` emitted by `emitter`, within `ms`. */
-export function nextEvent<A extends unknown[]>(emitter: EventEmitter, event: string, ms: number, what = `'${event}'`): Promise<A> {
-  let listener: ((...args: unknown[]) => void) | undefined;
-  const fired = new Promise<A>((resolve) => {
-    listener = (...args: unknown[]) => resolve(args as A);
-    emitter.once(event, listener);
-  });
-  return markHandled(
-    withTimeout(fired, ms, what).finally(() => {
-      if (listener !== undefined) emitter.off(event, listener);
-    }),
-  );
 }
 
 /**
@@ -87,8 +64,6 @@ export class Deferred<T> {
   }
 
   wait(ms: number, what: string): Promise<T> {
-    return withTimeout(this.promise, ms, what);
+    return markHandled(withTimeout(this.promise, ms, what));
   }
 }
-
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { withTimeout } from './bounded-wait.js';
+import { withTimeout } from '../helpers/timing.js';
 import { loadPlaywright } from './npm-peers.js';
 import { PeerProcess, repoRoot, requirePath } from './peer-process.js';
 

@@ -3,8 +3,7 @@
 // controls; then a WebSocket opened directly in a page against an in-process wsforge server.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { WebSocket } from '../../src/index.js';
-import { echo, echoOrStream, startWsforgeServer } from './connection-recorders.js';
+import { echoOrStream, startWsforgeServer } from './connection-recorders.js';
 import {
   demoHex,
   launchChromium,
@@ -90,8 +89,8 @@ describe('Chromium <-> wsforge', () => {
     assert.deepEqual(result.smallText, { same: true });
     assert.equal(result.streamedText?.length, streamed.length, 'streamed text length');
     assert.ok(result.streamedText === streamed, 'the fragmented text arrived whole and equal');
-    // The reason in the page's close event is the server's echo; the demo-page test checks it (FINDINGS.md I1).
-    assert.deepEqual(result.close && { code: result.close.code, wasClean: result.close.wasClean }, { code: 1000, wasClean: true }, 'close event in the page');
+    // The page's close event shows the server's answering close frame, which echoes code and reason (RFC 6455 §5.5.1).
+    assert.deepEqual(result.close, { code: 1000, reason: 'done', wasClean: true }, 'close event in the page');
 
     const { recorder: seen } = await server.connectionAt('/direct');
     assert.deepEqual(await seen.waitForClose(), { code: 1000, reason: 'done' });

@@ -6,7 +6,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type WS from 'ws';
 import type { WebSocketServer as WsWebSocketServer } from 'ws';
 import { ReadyState, WebSocketServer, type HandshakeRequest, type ServerOptions, type WebSocket } from '../../src/index.js';
-import { Deferred, EventQueue, withTimeout } from './bounded-wait.js';
+import { withTimeout } from '../helpers/timing.js';
+import { Deferred, EventQueue } from './bounded-wait.js';
 import { loadWs } from './npm-peers.js';
 
 export interface ReceivedMessage {
@@ -26,18 +27,38 @@ export interface CloseSeen {
   reason: string;
 }
 
-/** What a wsforge connection saw. Messages are kept as bytes (text as its UTF-8). */
-export class WsforgeRecorder {
+/** What one connection saw, whichever library made it: messages, pings, pongs, errors, the close. */
+abstract class ConnectionRecorder {
   readonly messages = new EventQueue<ReceivedMessage>('message');
-  readonly texts: string[] = [];
   readonly pings = new EventQueue<Buffer>('ping');
   readonly pongs = new EventQueue<Buffer>('pong');
   readonly errors: Error[] = [];
+  protected readonly closed = new Deferred<CloseSeen>();
+
+  /** `side` names the library in timeout messages ("wsforge", "ws"). */
+  constructor(private readonly side: string) {}
+
+  nextMessage(ms = 5000, what?: string): Promise<ReceivedMessage> {
+    return this.messages.next(ms, what ?? `a message on the ${this.side} side`);
+  }
+
+  waitForClose(ms = 5000): Promise<CloseSeen> {
+    return this.closed.wait(ms, `the ${this.side} connection's 'close' event`);
+  }
+
+  get isClosed(): boolean {
+    return this.closed.settled;
+  }
+}
+
+/** What a wsforge connection saw. Messages are kept as bytes (text as its UTF-8). */
+export class WsforgeRecorder extends ConnectionRecorder {
+  readonly texts: string[] = [];
   /** Frames received, when the connection was made with `observeFrames: true`. */
   readonly frames: FrameSeen[] = [];
-  private readonly closed = new Deferred<CloseSeen>();
 
   constructor(readonly ws: WebSocket) {
+    super('wsforge');
     ws.on('frame', (frame) => this.frames.push({ opcode: frame.opcode, fin: frame.fin, rsv1: frame.rsv1, length: frame.payload.length }));
     ws.on('message', (data, isBinary) => {
       if (typeof data === 'string') this.texts.push(data);
@@ -48,31 +69,15 @@ export class WsforgeRecorder {
     ws.on('error', (error) => this.errors.push(error));
     ws.on('close', (code, reason) => this.closed.resolve({ code, reason }));
   }
-
-  nextMessage(ms = 5000, what?: string): Promise<ReceivedMessage> {
-    return this.messages.next(ms, what ?? 'a message on the wsforge side');
-  }
-
-  waitForClose(ms = 5000): Promise<CloseSeen> {
-    return this.closed.wait(ms, "the wsforge connection's 'close' event");
-  }
-
-  get isClosed(): boolean {
-    return this.closed.settled;
-  }
 }
 
 /** What a `ws` package connection saw. */
-export class WsRecorder {
-  readonly messages = new EventQueue<ReceivedMessage>('message');
-  readonly pings = new EventQueue<Buffer>('ping');
-  readonly pongs = new EventQueue<Buffer>('pong');
-  readonly errors: Error[] = [];
-  private readonly closed = new Deferred<CloseSeen>();
+export class WsRecorder extends ConnectionRecorder {
   /** Client side: the TCP socket, from the 'upgrade' event (to count bytes on the wire). */
   socket: Socket | null = null;
 
   constructor(readonly ws: WS) {
+    super('ws');
     ws.on('upgrade', (response) => {
       this.socket = response.socket;
     });
@@ -84,18 +89,6 @@ export class WsRecorder {
     // Without a listener an 'error' event would throw; ws closes the connection by itself.
     ws.on('error', (error) => this.errors.push(error));
     ws.on('close', (code, reason) => this.closed.resolve({ code, reason: reason.toString('utf8') }));
-  }
-
-  nextMessage(ms = 5000, what?: string): Promise<ReceivedMessage> {
-    return this.messages.next(ms, what ?? 'a message on the ws side');
-  }
-
-  waitForClose(ms = 5000): Promise<CloseSeen> {
-    return this.closed.wait(ms, "the ws connection's 'close' event");
-  }
-
-  get isClosed(): boolean {
-    return this.closed.settled;
   }
 }
 

@@ -20,7 +20,6 @@ import {
   type ChromiumSession,
 } from './chromium-peer.js';
 import {
-  echo,
   echoOrStream,
   openWsClient,
   startWsforgeServer,
@@ -350,8 +349,8 @@ describe('permessage-deflate: Chromium', () => {
     await page.fill('#close-code', '4000');
     await page.fill('#close-reason', 'deflate bye');
     await page.click('#close');
-    // Code and cleanliness here; whether the reason comes back is FINDINGS.md I1 (chromium.test.ts checks it).
-    await waitForLogLine(page, /^closed: code 4000(, reason "deflate bye")? \(clean\)$/);
+    // The page shows the code and reason of the close frame the server answered with (RFC 6455 §5.5.1: an echo).
+    assert.equal(await waitForLogLine(page, /^closed: /), 'closed: code 4000, reason "deflate bye" (clean)');
     await server.peer.waitForLine((line) => line === `close ${id} 4000 "deflate bye"`, 5000, `close ${id} 4000 "deflate bye"`);
 
     const result = await runPageScenario(page, { url: server.wsUrl, requestStream: false });

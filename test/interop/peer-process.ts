@@ -5,7 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Deferred, markHandled, withTimeout } from './bounded-wait.js';
+import { withTimeout } from '../helpers/timing.js';
+import { Deferred, markHandled } from './bounded-wait.js';
 
 /** The repository root (the tests run from build/test/interop/, the sources live in test/interop/). */
 export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.url)));

@@ -6,7 +6,7 @@ import { createServer, get as httpGet, type Server as HttpServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connect, Opcode, WebSocketServer } from '../../src/index.js';
-import { withTimeout } from './bounded-wait.js';
+import { withTimeout } from '../helpers/timing.js';
 import { assertSameBytes, jsonLikeText, randomBinary } from './byte-assertions.js';
 import {
   closeWsforgeServer,

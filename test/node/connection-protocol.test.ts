@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { connect, type ServerOptions, type WebSocket } from '../../src/index.js';
+import { connect, type ServerOptions } from '../../src/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
-import { connectedPair, startServer, type ConnectedPair, type RunningServer } from '../helpers/server-fixture.js';
+import { connectedPair, type ConnectedPair } from '../helpers/server-fixture.js';
 import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { clientFrame, closePayload, OP, readClose, serverFrame } from '../helpers/wire-frames.js';
 
@@ -168,7 +167,7 @@ describe('the closing handshake (RFC 6455 §5.5.1, §7.1)', () => {
     assert.equal((await peer.nextClose()).code, 1000);
     peer.write(clientFrame({ opcode: OP.TEXT, payload: 'too late' }));
     peer.write(clientFrame({ opcode: OP.PING, payload: 'too late' }));
-    await delay(50);
+    // Our close frame follows on the same stream: a message or a pong for the frames before it would come first.
     peer.sendClose(1000);
     await peer.waitEnd();
     await closed;
@@ -190,8 +189,9 @@ describe('the closing handshake (RFC 6455 §5.5.1, §7.1)', () => {
     frame = await peer.nextFrame();
     assert.equal(frame.opcode, OP.PONG);
     assert.deepEqual(frame.payload, Buffer.from([0, 255, 7]));
+    const message = nextEvent(ws, 'message', 2000);
     peer.write(clientFrame({ opcode: OP.CONTINUATION, payload: 'ment' }));
-    await withTimeout((async () => { while (messages.length === 0) await delay(5); })(), 2000, 'the message');
+    await message;
     assert.deepEqual(messages, [['fragment', false]]);
   });
 });
@@ -227,6 +227,7 @@ describe('client side of the closing handshake (RFC 6455 §5.1, §7.1)', () => {
     const echoed = await peer.nextFrame();
     assert.equal(echoed.masked, true);
     assert.equal(readClose(echoed).code, 1001);
+    // No event marks "still waiting for the server's FIN" (the next is closeTimeout): 100 ms for a client that closes first to do so.
     await delay(100);
     assert.equal(peer.ended, false, 'the client does not close TCP first');
     peer.socket.end();

@@ -14,13 +14,16 @@ import { connect, type ConnectOptions, type WebSocket } from '../../src/index.js
 import { ErrorCode, type PerMessageDeflateOptions, pooledContextCount, WebSocketError } from '../../src/protocol/index.js';
 import { startFakeServer, switchingProtocols } from '../helpers/fake-server.js';
 import {
-  deflateMessage, hex, inflateMessage, jsonText, noisyBytes, paramSet, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
+  deflateMessage, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER, WindowedInflater,
 } from '../helpers/deflate-codec.js';
+import { paramSet } from '../helpers/extension-params.js';
+import { hexBytes } from '../helpers/hex-bytes.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { exchange, headerValue, type HttpHead, openRaw, type RawPeer, upgradeRequest } from '../helpers/raw-peer.js';
 import { echo, SERVER_MODES, startServer, type RunningServer, type ServerMode } from '../helpers/server-fixture.js';
 import { nextEvent, waitUntil, withTimeout } from '../helpers/timing.js';
-import { OP, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { OP, readClose, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 guardProcess();
 
@@ -406,8 +409,8 @@ describe('receiving compressed frames on the wire (RFC 7692 §6.2, §8)', () => 
     const { ws, peer } = await openClient(t, { perMessageDeflate: true }, 'permessage-deflate');
     const messages: string[] = [];
     ws.on('message', (data) => messages.push(String(data)));
-    peer.write(hex('c1 07 f2 48 cd c9 c9 07 00'));
-    peer.write(hex('c1 05 f2 00 11 00 00'));
+    peer.write(hexBytes('c1 07 f2 48 cd c9 c9 07 00'));
+    peer.write(hexBytes('c1 05 f2 00 11 00 00'));
     await waitUntil(() => messages.length === 2, 3000, 'two messages');
     assert.deepEqual(messages, ['Hello', 'Hello']);
   });
@@ -618,8 +621,8 @@ describe('limits and shared zlib contexts (decisions)', () => {
   });
 });
 
-// Last: a BFINAL message can leave a broken context in the process-wide pool (DEFLATE-FINDINGS D1);
-// the pool is emptied around these tests so that a failure shows here only.
+// Last: a BFINAL message once left a broken context in the process-wide pool (CHANGELOG 0.1.0, RFC 7692
+// §7.2.3.4); the pool is emptied around these tests so that a regression shows here only.
 describe('a DEFLATE block with BFINAL set (RFC 7692 §7.2.3.4)', () => {
   async function drainInflatePool(): Promise<void> {
     const server = await startServer({ perMessageDeflate: true });
@@ -643,7 +646,7 @@ describe('a DEFLATE block with BFINAL set (RFC 7692 §7.2.3.4)', () => {
       ws.on('message', (data) => received.push(String(data)));
     });
     const first = await rawClient(t, server, 'permessage-deflate');
-    sendMasked(first.peer, { opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') });
+    sendMasked(first.peer, { opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') });
     await waitUntil(() => received.length === 1, 3000, 'the BFINAL message');
     const others = await Promise.all([1, 2].map(() => rawClient(t, server, 'permessage-deflate')));
     for (const [i, other] of others.entries()) {

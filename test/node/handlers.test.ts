@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test, type TestContext } from 'node:test';
 import { ErrorCode, type WebSocketError } from '../../src/protocol/index.js';
-import type { HandshakeRequest, ServerHandlers, WebSocket } from '../../src/index.js';
+import { type HandshakeRequest, SendStatus, type ServerHandlers, type WebSocket } from '../../src/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { openRaw, type RawPeer } from '../helpers/raw-peer.js';
 import { SERVER_MODES, startServer, type RunningServer } from '../helpers/server-fixture.js';
@@ -132,9 +132,9 @@ describe('server handlers (decision: uWS-style handlers, no per-connection closu
     assert.deepEqual(got, ['ping p1', 'pong u1']);
   });
 
-  test('decision (highWaterMark 1 MiB): drain(ws) follows a send() that returned false', async (t) => {
+  test('decision (highWaterMark 1 MiB): drain(ws) follows a send() that returned BACKPRESSURE', async (t) => {
     let drains = 0;
-    let sent: boolean | null = null;
+    let sent: number | null = null;
     const { peer } = await serve(t, {
       open(ws) {
         sent = ws.send(Buffer.alloc(2 * 1024 * 1024));
@@ -143,7 +143,7 @@ describe('server handlers (decision: uWS-style handlers, no per-connection closu
     });
     peer.discard();
     await waitUntil(() => drains === 1, 5000, 'the drain handler');
-    assert.equal(sent, false);
+    assert.equal(sent, SendStatus.BACKPRESSURE);
   });
 
   test('API: with handlers, listeners can still be added every way (on, once, prependListener, events.once) and removed', async (t) => {

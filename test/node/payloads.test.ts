@@ -24,6 +24,19 @@ async function echoPair(t: TestContext) {
   return { server, client };
 }
 
+/** A raw client sends `bytes` to a server with the defaults; the message the server receives (a frame back fails). */
+async function messageAtServer(t: TestContext, bytes: Buffer): Promise<Buffer> {
+  const server = await startServer();
+  t.after(() => server.stop());
+  const received = new Promise<Buffer>((resolve) =>
+    server.wss.on('connection', (ws: WebSocket) => ws.on('message', (data) => resolve(data as Buffer))),
+  );
+  const { peer } = await openRaw(server.port);
+  t.after(() => peer.destroy());
+  peer.write(bytes);
+  return Promise.race([received, peer.nextFrame(20_000).then((f) => assert.fail(`server sent opcode ${f.opcode}`))]);
+}
+
 function patterned(length: number, seed: number): Buffer {
   const data = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) data[i] = (i * 31 + seed) & 0xff;
@@ -58,16 +71,8 @@ describe('round trips of every length encoding (RFC 6455 §5.2)', () => {
 
 describe('limits end to end (decision)', () => {
   test('decision: a message of exactly 16 MiB passes the default maxPayload; the server receives it whole', { timeout: 30_000 }, async (t) => {
-    const server = await startServer();
-    t.after(() => server.stop());
-    const received = new Promise<Buffer>((resolve) =>
-      server.wss.on('connection', (ws: WebSocket) => ws.on('message', (data) => resolve(data as Buffer))),
-    );
-    const { peer } = await openRaw(server.port);
-    t.after(() => peer.destroy());
     const payload = patterned(16 * MiB, 3);
-    peer.write(clientFrame({ opcode: OP.BINARY, payload }));
-    const data = await Promise.race([received, peer.nextFrame(20_000).then((f) => assert.fail(`server sent opcode ${f.opcode}`))]);
+    const data = await messageAtServer(t, clientFrame({ opcode: OP.BINARY, payload }));
     assert.ok(data.equals(payload));
   });
 
@@ -82,20 +87,12 @@ describe('limits end to end (decision)', () => {
   });
 
   test('decision: a 4 MiB message as 65,536 fragments of 64 bytes passes with the defaults (raw client → server)', { timeout: 30_000 }, async (t) => {
-    const server = await startServer();
-    t.after(() => server.stop());
-    const received = new Promise<Buffer>((resolve) =>
-      server.wss.on('connection', (ws: WebSocket) => ws.on('message', (data) => resolve(data as Buffer))),
-    );
-    const { peer } = await openRaw(server.port);
-    t.after(() => peer.destroy());
     const expected = patterned(4 * MiB, 11);
     const frames: Buffer[] = [];
     for (let i = 0; i < 65_536; i++) {
       frames.push(clientFrame({ opcode: i === 0 ? OP.BINARY : OP.CONTINUATION, fin: i === 65_535, payload: expected.subarray(i * 64, i * 64 + 64) }));
     }
-    peer.write(Buffer.concat(frames));
-    const data = await Promise.race([received, peer.nextFrame(20_000).then((f) => assert.fail(`server sent opcode ${f.opcode}`))]);
+    const data = await messageAtServer(t, Buffer.concat(frames));
     assert.ok(data.equals(expected));
   });
 

@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { describe, test } from 'node:test';
 import { encodeClosePayload, isValidCloseCode, isValidUtf8, parseClosePayload, Utf8Validator } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
-import { seededRandom } from '../helpers/wire-frames.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 guardProcess();
 

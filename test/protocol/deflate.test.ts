@@ -12,8 +12,9 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, beforeEach, describe, test, type TestContext } from 'node:test';
 import { clientPerMessageDeflate, type DeflateOffer, ErrorCode, formatExtension, type MessageExtension, parseDeflateParams, parseExtensionHeader, type PerMessageDeflateOptions, pooledContextCount, serverPerMessageDeflate, WebSocketError } from '../../src/protocol/index.js';
 import {
-  deflateMessage, hex, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER,
+  deflateMessage, inflateMessage, jsonText, noisyBytes, TAKEOVER, TakeoverDeflater, TRAILER,
 } from '../helpers/deflate-codec.js';
+import { hexBytes } from '../helpers/hex-bytes.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
 import { waitUntil } from '../helpers/timing.js';
@@ -572,7 +573,7 @@ describe('receiving compressed messages (RFC 7692 §6.2, §7.2.2, §7.2.3 exampl
       const h = serverSession(t, 'permessage-deflate');
       // The RFC's frames are unmasked server frames; a server receives them masked.
       for (const frame of frames) {
-        const bytes = hex(frame);
+        const bytes = hexBytes(frame);
         h.feed(clientFrame({ opcode: bytes[0]! & 0x0f, fin: (bytes[0]! & 0x80) !== 0, rsv1: (bytes[0]! & 0x40) !== 0, payload: bytes.subarray(2) }));
       }
       await settle(h, 1);
@@ -586,8 +587,8 @@ describe('receiving compressed messages (RFC 7692 §6.2, §7.2.2, §7.2.3 exampl
     t.after(() => extension.dispose());
     const h = new SessionHarness('client');
     h.session.setExtension(extension);
-    h.feed(hex('c1 07 f2 48 cd c9 c9 07 00'));
-    h.feed(hex('c1 05 f2 00 11 00 00'));
+    h.feed(hexBytes('c1 07 f2 48 cd c9 c9 07 00'));
+    h.feed(hexBytes('c1 05 f2 00 11 00 00'));
     await settle(h, 2);
     assert.deepEqual(h.errors, []);
     assert.deepEqual([text(h, 0), text(h, 1)], ['Hello', 'Hello']);
@@ -780,7 +781,7 @@ describe('compressed data that is wrong (RFC 7692 §6.1, §8; RFC 6455 §7.4.1)'
 
   const corrupt: Array<[string, Buffer]> = [
     ['a reserved block type (BTYPE 11)', Buffer.from([0xff, 0xff, 0xff, 0xff])],
-    ['a stored block whose LEN and NLEN disagree', hex('00 05 00 00 00 48 65 6c 6c 6f')],
+    ['a stored block whose LEN and NLEN disagree', hexBytes('00 05 00 00 00 48 65 6c 6c 6f')],
     // Compressed with the message itself as preset dictionary: it refers to bytes before its start.
     ['a distance before the start of the data', deflateRawSync(Buffer.from(jsonText(3000)), { finishFlush: constants.Z_SYNC_FLUSH, dictionary: Buffer.from(jsonText(3000)) }).subarray(0, -4)],
   ];
@@ -893,8 +894,8 @@ describe('shared zlib contexts (decision: memory-safe mode)', () => {
   });
 });
 
-// Last in the file: while a BFINAL message can leave a broken context in the process-wide pool
-// (DEFLATE-FINDINGS D1), each of these tests first and last empties the pool, so that a failure
+// Last in the file: a BFINAL message once left a broken context in the process-wide pool (CHANGELOG
+// 0.1.0, RFC 7692 §7.2.3.4); each of these tests first and last empties the pool, so that a regression
 // shows here and not in an unrelated test.
 describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
   /** Take every idle pooled inflate context once (10 decodes at once), so a broken one is discarded. */
@@ -917,7 +918,7 @@ describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
 
   test('RFC 7692 §7.2.3.4: the RFC\'s example, "Hello" in a DEFLATE block with BFINAL set to 1', async (t) => {
     const h = serverSession(t, 'permessage-deflate');
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') }));
     await settle(h, 1);
     assert.deepEqual(h.errors, []);
     assert.equal(text(h, 0), 'Hello');
@@ -925,9 +926,9 @@ describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
 
   test('RFC 7692 §7.2.3.4: after a message ending with a BFINAL block, the next messages still inflate (no context takeover)', async (t) => {
     const h = serverSession(t, 'permessage-deflate');
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') }));
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f2 48 cd c9 c9 07 00') }));
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f2 48 05 00 00 00 ff ff ca c9 c9 07 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f2 48 cd c9 c9 07 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f2 48 05 00 00 00 ff ff ca c9 c9 07 00') }));
     await settle(h, 3);
     assert.deepEqual(h.errors, [], 'no failure after a valid BFINAL message');
     assert.deepEqual(h.messages.map((m) => m.data.toString()), ['Hello', 'Hello', 'Hello']);
@@ -935,7 +936,7 @@ describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
 
   test('RFC 7692 §7.2.3.4: a BFINAL message does not break later messages on other connections (shared zlib contexts)', async (t) => {
     const a = serverSession(t, 'permessage-deflate');
-    a.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') }));
+    a.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') }));
     await settle(a, 1);
     const others: SessionHarness[] = [];
     for (let i = 0; i < 3; i++) {
@@ -952,8 +953,8 @@ describe('DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4)', () => {
 
   test('RFC 7692 §7.2.3.4: with context takeover, a message after a BFINAL message is inflated correctly', async (t) => {
     const h = serverSession(t, 'permessage-deflate', TAKEOVER);
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f3 48 cd c9 c9 07 00 00') }));
-    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hex('f2 48 cd c9 c9 07 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f3 48 cd c9 c9 07 00 00') }));
+    h.feed(clientFrame({ opcode: OP.TEXT, rsv1: true, payload: hexBytes('f2 48 cd c9 c9 07 00') }));
     await settle(h, 2);
     assert.deepEqual(h.errors, []);
     assert.deepEqual(h.messages.map((m) => m.data.toString()), ['Hello', 'Hello']);

@@ -3,34 +3,33 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { applyMask, applyMaskKey, buildFrame, encodeFrameHeader, frameHeaderSize, isControlOpcode, Opcode, randomMask } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
+import { hexBytes } from '../helpers/hex-bytes.js';
 import { EXAMPLE_MASK, parseWireFrames } from '../helpers/wire-frames.js';
 
 guardProcess();
 
-const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
-
 describe('RFC 6455 §5.7 examples', () => {
   test('RFC 6455 §5.7: unmasked "Hello" text frame is 81 05 48 65 6c 6c 6f', () => {
-    assert.deepEqual(buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello') }), hex('81 05 48656c6c6f'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello') }), hexBytes('81 05 48656c6c6f'));
   });
 
   test('RFC 6455 §5.7: masked "Hello" with key 37 fa 21 3d is 81 85 37 fa 21 3d 7f 9f 4d 51 58', () => {
     const frame = buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello'), mask: EXAMPLE_MASK });
-    assert.deepEqual(frame, hex('81 85 37fa213d 7f9f4d5158'));
+    assert.deepEqual(frame, hexBytes('81 85 37fa213d 7f9f4d5158'));
   });
 
   test('RFC 6455 §5.7: fragmented "Hel" + "lo" is 01 03 48 65 6c / 80 02 6c 6f', () => {
-    assert.deepEqual(buildFrame({ opcode: Opcode.TEXT, fin: false, payload: Buffer.from('Hel') }), hex('01 03 48656c'));
-    assert.deepEqual(buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from('lo') }), hex('80 02 6c6f'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.TEXT, fin: false, payload: Buffer.from('Hel') }), hexBytes('01 03 48656c'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from('lo') }), hexBytes('80 02 6c6f'));
   });
 
   test('RFC 6455 §5.7: unmasked ping "Hello" is 89 05 48 65 6c 6c 6f', () => {
-    assert.deepEqual(buildFrame({ opcode: Opcode.PING, payload: Buffer.from('Hello') }), hex('89 05 48656c6c6f'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.PING, payload: Buffer.from('Hello') }), hexBytes('89 05 48656c6c6f'));
   });
 
   test('RFC 6455 §5.7: 256-byte binary uses 7E 01 00; 64 KiB uses 7F 00 00 00 00 00 01 00 00', () => {
-    assert.deepEqual(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.alloc(256, 7) }).subarray(0, 4), hex('82 7e 0100'));
-    assert.deepEqual(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.alloc(65536, 7) }).subarray(0, 10), hex('82 7f 0000000000010000'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.alloc(256, 7) }).subarray(0, 4), hexBytes('82 7e 0100'));
+    assert.deepEqual(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.alloc(65536, 7) }).subarray(0, 10), hexBytes('82 7f 0000000000010000'));
   });
 });
 
@@ -46,7 +45,7 @@ describe('minimal length encoding when sending (RFC 6455 §5.2)', () => {
     test(`RFC 6455 §5.2: a ${length}-byte payload gets header ${header}`, () => {
       const payload = Buffer.alloc(length, 0x5a);
       const frame = buildFrame({ opcode: Opcode.BINARY, payload });
-      const expectedHeader = hex(header);
+      const expectedHeader = hexBytes(header);
       assert.equal(frame.length, expectedHeader.length + length);
       assert.deepEqual(frame.subarray(0, expectedHeader.length), expectedHeader);
       assert.deepEqual(frame.subarray(expectedHeader.length), payload);
@@ -57,7 +56,7 @@ describe('minimal length encoding when sending (RFC 6455 §5.2)', () => {
     test(`RFC 6455 §5.2: encodeFrameHeader writes ${header} (+ mask) at an offset for ${length} bytes`, () => {
       const target = Buffer.alloc(20, 0xee);
       const size = encodeFrameHeader(target, 3, Opcode.BINARY, true, false, length, EXAMPLE_MASK);
-      const expected = hex(header);
+      const expected = hexBytes(header);
       expected[1] = expected[1]! | 0x80;
       assert.equal(size, expected.length + 4);
       assert.deepEqual(target.subarray(3, 3 + size), Buffer.concat([expected, Buffer.from(EXAMPLE_MASK)]));
@@ -69,21 +68,21 @@ describe('minimal length encoding when sending (RFC 6455 §5.2)', () => {
   test('RFC 6455 §5.2: FIN, RSV1 and the opcode go in the first byte', () => {
     const target = Buffer.alloc(2);
     encodeFrameHeader(target, 0, Opcode.CONTINUATION, false, true, 0, null);
-    assert.deepEqual(target, hex('40 00'));
+    assert.deepEqual(target, hexBytes('40 00'));
     encodeFrameHeader(target, 0, Opcode.PONG, true, false, 3, null);
-    assert.deepEqual(target, hex('8a 03'));
+    assert.deepEqual(target, hexBytes('8a 03'));
   });
 
   test('RFC 6455 §5.2: buildFrame sets RSV2 and RSV3 when asked (for tests of peers)', () => {
     const frame = buildFrame({ opcode: Opcode.TEXT, rsv2: true, rsv3: true });
-    assert.deepEqual(frame, hex('b1 00'));
+    assert.deepEqual(frame, hexBytes('b1 00'));
   });
 
   test('RFC 6455 §5.2: a 2^32 + 5 byte length is written as a 64-bit big-endian number with the top bit 0', () => {
     const target = Buffer.alloc(10);
     const size = encodeFrameHeader(target, 0, Opcode.BINARY, true, false, 2 ** 32 + 5, null);
     assert.equal(size, 10);
-    assert.deepEqual(target, hex('82 7f 0000000100000005'));
+    assert.deepEqual(target, hexBytes('82 7f 0000000100000005'));
   });
 });
 

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, FrameReceiver, type ReceiverLimits } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { ReceiverRecorder } from '../helpers/session-recorder.js';
-import { clientFrame, closePayload, OP, seededRandom, serverFrame } from '../helpers/wire-frames.js';
+import { clientFrame, closePayload, OP, serverFrame } from '../helpers/wire-frames.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 guardProcess();
 

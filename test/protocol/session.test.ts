@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { ReadyState } from '../../src/protocol/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
-import { clientFrame, closePayload, OP, parseWireFrames, readClose, seededRandom, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { clientFrame, closePayload, OP, parseWireFrames, readClose, serverFrame, type WireFrame } from '../helpers/wire-frames.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 guardProcess();
 

@@ -3,6 +3,9 @@
  * (so a connection carries one reference, not its own copies).
  */
 import type { WebSocketError } from '../../protocol/errors.js';
+import type { TopicIndex } from '../../pubsub/topic-index.js';
+import type { BackpressureBudget } from './backpressure-budget.js';
+import { KeepaliveSweep, toClockUnits } from './keepalive.js';
 import type { WebSocket } from './websocket.js';
 
 export interface ConnectionOptions {
@@ -12,10 +15,21 @@ export interface ConnectionOptions {
   maxFragments?: number;
   /** Time to wait for the peer's part of the closing handshake, ms; default 5000. */
   closeTimeout?: number;
-  /** `send()` returns false once `bufferedAmount` reaches this; default 1 MiB. */
+  /** `send()` returns SendStatus.BACKPRESSURE once `bufferedAmount` reaches this; default 1 MiB. */
   highWaterMark?: number;
-  /** Drop a peer that leaves more than this many bytes unread (a slow consumer); default 64 MiB. */
-  maxBufferedAmount?: number;
+  /**
+   * Unsent bytes past which a send is refused (SendStatus.DROPPED) or, with
+   * `closeOnBackpressureLimit`, the connection is closed as a slow consumer; default 16 MiB.
+   */
+  maxBackpressure?: number;
+  /** Close a connection over `maxBackpressure` (1008, WSF_ERR_BUFFERED_AMOUNT_EXCEEDED) instead of dropping sends; default true. */
+  closeOnBackpressureLimit?: boolean;
+  /** Send a ping after this long without data from the peer, ms; default 20000; 0 turns keepalive off. */
+  pingInterval?: number;
+  /** Close the connection (1011) when the peer stays silent this long after a keepalive ping, ms; default 20000. */
+  pingTimeout?: number;
+  /** Close the connection (1001) after this long without a message either way, ms; default 0 (off). */
+  idleTimeout?: number;
   /** Answer pings automatically (default true). */
   autoPong?: boolean;
   /** Emit a 'frame' event for every received frame (default false). */
@@ -24,7 +38,9 @@ export interface ConnectionOptions {
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000;
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+export const DEFAULT_MAX_BACKPRESSURE = 64 * 1024 * 1024;
+export const DEFAULT_PING_INTERVAL = 20_000;
+export const DEFAULT_PING_TIMEOUT = 20_000;
 
 /**
  * One set of functions for every connection of a server (`handlers` in ServerOptions), in
@@ -40,9 +56,13 @@ export interface ConnectionHandlers {
   pong?(ws: WebSocket, payload: Buffer): void;
   /** The TCP connection is gone (the same code and reason as the 'close' event). */
   close?(ws: WebSocket, code: number, reason: string): void;
-  /** What the 'error' event reports; with this handler present, errors are reported here. */
+  /**
+   * What the 'error' event reports; with this handler present, errors are reported here, and
+   * so are exceptions thrown by handlers and listeners (WSF_ERR_LISTENER_THREW, the exception
+   * as `cause`), which otherwise reach process 'uncaughtException' as EventEmitter's do.
+   */
   error?(ws: WebSocket, error: WebSocketError): void;
-  /** `bufferedAmount` fell back below the high-water mark after `send()` returned false. */
+  /** `bufferedAmount` fell back below the high-water mark after `send()` returned BACKPRESSURE. */
   drain?(ws: WebSocket): void;
 }
 
@@ -52,40 +72,85 @@ const NO_HANDLERS: ConnectionHandlers = Object.freeze({});
 export interface SharedSettings {
   readonly closeTimeout: number;
   readonly highWaterMark: number;
-  readonly maxBufferedAmount: number;
+  readonly maxBackpressure: number;
+  readonly closeOnBackpressureLimit: boolean;
   readonly handlers: ConnectionHandlers;
-  /** Told when a connection closes (the server's `clients` bookkeeping), without a closure per connection. */
-  readonly onConnectionClosed: ((ws: WebSocket) => void) | undefined;
+  /** Keepalive, in clock units (keepalive.ts); 0 = off. */
+  readonly pingAfter: number;
+  readonly deadAfter: number;
+  readonly idleAfter: number;
+  /** The sweep this connection joins, or null when keepalive and idle timeout are off. */
+  readonly keepalive: KeepaliveSweep | null;
+  /** The server's side of things: its budget, its topics, its bookkeeping. */
+  readonly server: ServerHooks | null;
 }
 
-const defaultSettings: SharedSettings = Object.freeze({
-  closeTimeout: DEFAULT_CLOSE_TIMEOUT,
-  highWaterMark: DEFAULT_HIGH_WATER_MARK,
-  maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
-  handlers: NO_HANDLERS,
-  onConnectionClosed: undefined,
-});
+/** What a server shares with its connections. */
+export interface ServerHooks {
+  readonly budget: BackpressureBudget;
+  readonly topics: TopicIndex<WebSocket>;
+  /** A connection closed: the server's `clients` bookkeeping, without a closure per connection. */
+  connectionClosed(ws: WebSocket): void;
+  /** A connection wants to publish (ws.publish): the server delivers, and tells other servers. */
+  publishFrom(ws: WebSocket, topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; compress?: boolean } | undefined): number;
+}
 
-/** The shared settings for these options: the defaults object when nothing differs. */
+/** Client connections sharing a keepalive period share one sweep over them. */
+const clientSweeps = new Map<number, { sweep: KeepaliveSweep; members: Set<WebSocket> }>();
+
+/** The client sweep for a period, and the set its connections join. */
+export function clientKeepalive(period: number): { sweep: KeepaliveSweep; members: Set<WebSocket> } {
+  let entry = clientSweeps.get(period);
+  if (entry === undefined) {
+    const members = new Set<WebSocket>();
+    entry = { sweep: new KeepaliveSweep(period, () => members), members };
+    clientSweeps.set(period, entry);
+  }
+  return entry;
+}
+
+let defaultSettings: SharedSettings | null = null;
+
+/**
+ * The shared settings for these options. `members` gives the sweep its connections (a server's
+ * `clients`); without it (client connections) the connections join a process-wide sweep.
+ */
 export function resolveSettings(
   options: ConnectionOptions,
   handlers?: ConnectionHandlers,
-  onConnectionClosed?: (ws: WebSocket) => void,
+  server?: { hooks: ServerHooks; members: () => Set<WebSocket> },
 ): SharedSettings {
-  if (
+  const plain =
+    handlers === undefined &&
+    server === undefined &&
     options.closeTimeout === undefined &&
     options.highWaterMark === undefined &&
-    options.maxBufferedAmount === undefined &&
-    handlers === undefined &&
-    onConnectionClosed === undefined
-  ) {
-    return defaultSettings;
-  }
-  return {
+    options.maxBackpressure === undefined &&
+    options.closeOnBackpressureLimit === undefined &&
+    options.pingInterval === undefined &&
+    options.pingTimeout === undefined &&
+    options.idleTimeout === undefined;
+  if (plain && defaultSettings !== null) return defaultSettings;
+  const pingInterval = options.pingInterval ?? DEFAULT_PING_INTERVAL;
+  const pingTimeout = options.pingTimeout ?? DEFAULT_PING_TIMEOUT;
+  const idleTimeout = options.idleTimeout ?? 0;
+  const period = KeepaliveSweep.periodFor(pingInterval, pingTimeout, idleTimeout);
+  // Stamps may be one sweep old: allow one period more, so no timeout fires early.
+  const slack = toClockUnits(period);
+  let keepalive: KeepaliveSweep | null = null;
+  if (period > 0) keepalive = server !== undefined ? new KeepaliveSweep(period, server.members) : clientKeepalive(period).sweep;
+  const settings: SharedSettings = {
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
     highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
-    maxBufferedAmount: options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT,
+    maxBackpressure: options.maxBackpressure ?? DEFAULT_MAX_BACKPRESSURE,
+    closeOnBackpressureLimit: options.closeOnBackpressureLimit ?? true,
     handlers: handlers ?? NO_HANDLERS,
-    onConnectionClosed,
+    pingAfter: pingInterval > 0 ? toClockUnits(pingInterval) : 0,
+    deadAfter: pingInterval > 0 ? toClockUnits(pingInterval + pingTimeout) + slack : 0,
+    idleAfter: idleTimeout > 0 ? toClockUnits(idleTimeout) + slack : 0,
+    keepalive,
+    server: server?.hooks ?? null,
   };
+  if (plain) defaultSettings = settings;
+  return settings;
 }

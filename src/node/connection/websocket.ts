@@ -14,10 +14,14 @@ import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
 import { detachFromSlab } from '../../protocol/send/output-buffer.js';
 import { ReadyState, type Role } from '../../protocol/session/ready-state.js';
 import { ProtocolSession } from '../../protocol/session/session.js';
+import type { BudgetHolder } from './backpressure-budget.js';
+import { coarseNow } from './keepalive.js';
+import { listenerThrew, rethrowLater } from './listener-errors.js';
 import { createListenerTableOnFirstListener, listenerTable, withoutListenerTable } from './listener-table.js';
 import { MessageIterator } from './message-iterator.js';
-import { type ConnectionOptions, resolveSettings, type SharedSettings } from './options.js';
+import { clientKeepalive, type ConnectionOptions, resolveSettings, type SharedSettings } from './options.js';
 import { bytesOf, type SendData, toBuffer } from './send-data.js';
+import { SendStatus } from './send-status.js';
 import { listenForDrain, setSocketOwner } from './socket-owner.js';
 import { beginRead, endRead, joinPieces, outputPending } from './write-batching.js';
 
@@ -82,7 +86,7 @@ export interface ClientHandshakeRecord {
   readonly response: HttpResponseHead;
 }
 
-const FLAG_NEED_DRAIN = 1;
+const FLAG_NEED_DRAIN = 1; // send() returned BACKPRESSURE: emit 'drain' once below the high-water mark
 const FLAG_END_AFTER_FLUSH = 2;
 const FLAG_SOCKET_GONE = 4;
 const FLAG_CLOSE_EMITTED = 8;
@@ -91,11 +95,39 @@ const FLAG_CLEAN = 32;
 const FLAG_DRAIN_LISTENER = 64;
 const FLAG_CLOSE_DEFERRED = 128;
 const FLAG_USER_PAUSED = 256;
+const FLAG_WAITING_WRITE = 512; // the socket is full: hold output until its 'drain'
+const FLAG_PING_SENT = 1024; // a keepalive ping is out and nothing has arrived since
+const FLAG_KEEPALIVE = 2048; // this connection is in a keepalive sweep
+
+/**
+ * Output held while the socket is not draining: the pieces, in order, counted in the server's
+ * budget (backpressure-budget.ts). Allocated when a connection first backs up.
+ */
+class HeldOutput implements BudgetHolder {
+  pieces: Buffer[] = [];
+  /** Bytes of the pieces. */
+  bytes = 0;
+  heldBytes = 0;
+  /** A write callback: the bytes of a flush made after send() returned BACKPRESSURE are written. */
+  readonly written: (error?: Error | null) => void;
+
+  constructor(readonly ws: WebSocket) {
+    // An error means the socket is failing or ended: its 'close' follows and does the rest.
+    this.written = (error) => {
+      if (error == null) ws.handleSocketDrain();
+    };
+  }
+
+  dropForBudget(): void {
+    this.ws.dropSlowConsumer('the server is over its budget of unsent bytes and this connection holds the most');
+  }
+}
 
 /**
  * Per-connection state most connections never use: a negotiated subprotocol, the client's
  * URL, application data, the close timer, the error that failed the connection, the queue
- * behind `for await`. Kept out of WebSocket itself so an idle connection stays small.
+ * behind `for await`, output held for a backed-up socket, topic subscriptions. Kept out of
+ * WebSocket itself so an idle connection stays small.
  */
 class ConnectionExtras {
   protocol = '';
@@ -105,7 +137,11 @@ class ConnectionExtras {
   failure: WebSocketError | null = null;
   messageIterator: MessageIterator | null = null;
   handshake: ClientHandshakeRecord | undefined = undefined;
+  held: HeldOutput | null = null;
+  topics: Set<string> | null = null;
 }
+
+const NO_TOPICS: ReadonlySet<string> = new Set();
 
 export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly CONNECTING = ReadyState.CONNECTING;
@@ -117,6 +153,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   private readonly socket: Duplex;
   private readonly settings: SharedSettings;
   private flags = 0;
+  /** Keepalive stamps (keepalive.ts clock units): data last received; a message last sent or received. */
+  private seenAt: number;
+  private messageAt: number;
   /** What only some connections need, allocated on first use (see ConnectionExtras). */
   private extras: ConnectionExtras | null = null;
 
@@ -137,15 +176,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     // No listener table until a listener is added (see listener-table.ts).
     withoutListenerTable(this);
     this.socket = transport;
+    this.seenAt = this.messageAt = coarseNow();
     if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
     if (init.url !== undefined) this.more().url = init.url;
     if (start.handshake !== undefined) this.more().handshake = start.handshake;
     const options = start.options ?? init;
-    this.settings = start.settings ?? resolveSettings(options);
+    const settings = (this.settings = start.settings ?? resolveSettings(options));
     this.session = new ProtocolSession(init.role, this, options);
     if (init.extension) this.session.setExtension(init.extension);
     if (options.observeFrames) this.session.observeFrames = true;
     setSocketOwner(transport, this);
+    if (settings.keepalive !== null) {
+      this.flags |= FLAG_KEEPALIVE;
+      // A server's sweep goes over its clients; client connections join a shared set.
+      if (settings.server === null) clientKeepalive(settingsPeriod(settings)).members.add(this);
+      settings.keepalive.joined();
+    }
     // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
     if (start.deferReading) {
       // Client side: the caller attaches its handlers after `await connect()`; frames that came
@@ -164,7 +210,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** @internal */
   startReading(head: Buffer | undefined, emitOpen: boolean): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
-    if (emitOpen) this.emit('open');
+    if (emitOpen) {
+      try {
+        this.emit('open');
+      } catch (error) {
+        this.listenerThrew(error);
+      }
+    }
     if (head !== undefined && head.length > 0) this.handleSocketData(head);
     if (!this.session.isPaused && !(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
   }
@@ -232,9 +284,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     );
   }
 
-  /** Bytes accepted by `send()` and not yet written to the network. */
+  /** Bytes accepted for sending and not yet written to the network (queued, held, in the socket). */
   get bufferedAmount(): number {
-    return this.session.pendingBytes + this.socket.writableLength;
+    const held = this.extras?.held;
+    return this.session.pendingBytes + (held == null ? 0 : held.bytes) + this.socket.writableLength;
   }
 
   /** The remote address of the underlying socket, when it has one. */
@@ -249,10 +302,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /**
    * Send a message. Strings go as text, binary data as binary (`options.binary` overrides).
-   * Returns false once `bufferedAmount` reaches the high-water mark: wait for 'drain'.
+   * Returns a SendStatus: SENT; BACKPRESSURE once `bufferedAmount` reaches the high-water mark
+   * (wait for 'drain'); DROPPED when the connection already held more than `maxBackpressure`
+   * (with `closeOnBackpressureLimit`, the default, it is then closed as a slow consumer).
    * Throws WSF_ERR_NOT_OPEN after the connection started closing.
    */
-  send(data: SendData, options?: SendOptions): boolean {
+  send(data: SendData, options?: SendOptions): SendStatus {
+    if (this.bufferedAmount > this.settings.maxBackpressure) return this.overBackpressureLimit();
     const compress = options?.compress ?? true;
     if (typeof data === 'string') {
       if (options?.binary === true) this.session.sendBytes(Buffer.from(data, 'utf8'), true, compress);
@@ -260,16 +316,34 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     } else {
       this.session.sendBytes(toBuffer(data), options?.binary ?? true, compress);
     }
-    return this.checkBackpressure();
+    this.messageAt = coarseNow();
+    return this.statusAfterSend();
   }
 
   /**
    * Send a message framed once for many connections (see `WebSocketServer.prepare`): the same
-   * bytes go to every socket. Returns false once `bufferedAmount` reaches the high-water mark.
+   * bytes go to every socket. Returns a SendStatus, as send() does.
    */
-  sendPrepared(message: PreparedMessage): boolean {
+  sendPrepared(message: PreparedMessage): SendStatus {
+    if (this.bufferedAmount > this.settings.maxBackpressure) return this.overBackpressureLimit();
     this.session.sendPrepared(message);
-    return this.checkBackpressure();
+    this.messageAt = coarseNow();
+    return this.statusAfterSend();
+  }
+
+  private statusAfterSend(): SendStatus {
+    if (this.bufferedAmount < this.settings.highWaterMark) return SendStatus.SENT;
+    this.flags |= FLAG_NEED_DRAIN;
+    return SendStatus.BACKPRESSURE;
+  }
+
+  /** A send past maxBackpressure: refused, and the connection closed when so configured. */
+  private overBackpressureLimit(): SendStatus {
+    if (!this.session.canSendMessage) throw new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is not open (closing or closed)');
+    if (this.settings.closeOnBackpressureLimit) {
+      this.dropSlowConsumer(`peer left more than ${this.settings.maxBackpressure} bytes unread`);
+    }
+    return SendStatus.DROPPED;
   }
 
   /**
@@ -297,7 +371,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         session.sendFragment(data, binary, first, fin);
       }
       first = false;
-      if (!this.checkBackpressure()) await this.waitForDrain();
+      this.messageAt = coarseNow();
+      if (this.statusAfterSend() === SendStatus.BACKPRESSURE) await this.waitForDrain();
     };
     try {
       for await (const chunk of source) {
@@ -375,35 +450,99 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     return iterator.iterator();
   }
 
+  // ---- Topics (server side) ---------------------------------------------------------------------
+
+  /** Subscribe to a topic of this connection's server (see `WebSocketServer.publish`). Returns false when already subscribed. */
+  subscribe(topic: string): boolean {
+    const server = this.serverHooks('subscribe');
+    if (typeof topic !== 'string') throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a topic is a string');
+    if (!this.canSend) return false;
+    const topics = (this.more().topics ??= new Set());
+    if (topics.has(topic)) return false;
+    topics.add(topic);
+    server.topics.add(topic, this);
+    return true;
+  }
+
+  /** Leave a topic. Returns false when not subscribed. */
+  unsubscribe(topic: string): boolean {
+    const topics = this.extras?.topics;
+    if (topics == null || !topics.delete(topic)) return false;
+    this.settings.server?.topics.remove(topic, this);
+    return true;
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.extras?.topics?.has(topic) ?? false;
+  }
+
+  /** The topics this connection is subscribed to. */
+  get topics(): ReadonlySet<string> {
+    return this.extras?.topics ?? NO_TOPICS;
+  }
+
+  /**
+   * Publish to every subscriber of `topic` but this connection (and to other servers through
+   * the server's `pubsub` adapter). Returns how many local subscribers got it.
+   */
+  publish(topic: string, data: SendData, options?: { binary?: boolean; compress?: boolean }): number {
+    return this.serverHooks('publish').publishFrom(this, topic, data, options);
+  }
+
+  private serverHooks(what: string): NonNullable<SharedSettings['server']> {
+    const server = this.settings.server;
+    if (server === null) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, `${what}: topics belong to a WebSocketServer's connections`);
+    return server;
+  }
+
   // ---- Session events (SessionHandler) --------------------------------------------------------
 
   /** @internal */
   onMessage(message: string | Buffer, isBinary: boolean): void {
-    const handlers = this.settings.handlers;
-    if (handlers.message !== undefined) handlers.message(this, message, isBinary);
-    const events = listenerTable(this);
-    if (events === undefined) return;
-    // The common case, one listener: call it as emit() would, minus emit()'s generic work.
-    const listener = events.message;
-    if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
-    else if (listener !== undefined) this.emit('message', message, isBinary);
+    this.messageAt = coarseNow();
+    // User code runs here, inside the parser's loop: an exception must not leave it (the rest
+    // of the chunk would be lost and the next frame parsed mid-way).
+    try {
+      const handlers = this.settings.handlers;
+      if (handlers.message !== undefined) handlers.message(this, message, isBinary);
+      const events = listenerTable(this);
+      if (events === undefined) return;
+      // The common case, one listener: call it as emit() would, minus emit()'s generic work.
+      const listener = events.message;
+      if (typeof listener === 'function') (listener as (data: string | Buffer, isBinary: boolean) => void).call(this, message, isBinary);
+      else if (listener !== undefined) this.emit('message', message, isBinary);
+    } catch (error) {
+      this.listenerThrew(error);
+    }
   }
 
   /** @internal */
   onPing(payload: Buffer): void {
-    this.settings.handlers.ping?.(this, payload);
-    if (this.listenerCount('ping') > 0) this.emit('ping', payload);
+    try {
+      this.settings.handlers.ping?.(this, payload);
+      if (this.listenerCount('ping') > 0) this.emit('ping', payload);
+    } catch (error) {
+      this.listenerThrew(error);
+    }
   }
 
   /** @internal */
   onPong(payload: Buffer): void {
-    this.settings.handlers.pong?.(this, payload);
-    if (this.listenerCount('pong') > 0) this.emit('pong', payload);
+    try {
+      this.settings.handlers.pong?.(this, payload);
+      if (this.listenerCount('pong') > 0) this.emit('pong', payload);
+    } catch (error) {
+      this.listenerThrew(error);
+    }
   }
 
   /** @internal */
   onFrame(frame: Frame): void {
-    this.emit('frame', frame);
+    try {
+      this.emit('frame', frame);
+    } catch (error) {
+      this.listenerThrew(error);
+    }
   }
 
   /** @internal */
@@ -448,50 +587,133 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     else if (!(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
   }
 
+  // ---- Keepalive --------------------------------------------------------------------------------
+
+  /** @internal Called by the keepalive sweep (keepalive.ts) with the clock's time. */
+  keepaliveCheck(now: number): void {
+    if (this.flags & (FLAG_CLOSE_EMITTED | FLAG_SOCKET_GONE)) return;
+    const settings = this.settings;
+    if (settings.idleAfter > 0 && now - this.messageAt >= settings.idleAfter && this.session.canSendMessage) {
+      this.failure = new WebSocketError(ErrorCode.IDLE_TIMEOUT, 'no message either way within the idle timeout', { closeCode: CloseCode.GOING_AWAY });
+      this.reportError(this.failure);
+      this.session.close(CloseCode.GOING_AWAY, 'idle timeout');
+      return;
+    }
+    if (settings.pingAfter === 0) return;
+    const silent = now - this.seenAt;
+    if (silent >= settings.deadAfter) {
+      const error = new WebSocketError(ErrorCode.KEEPALIVE_TIMEOUT, 'the peer did not answer a keepalive ping in time', { closeCode: CloseCode.INTERNAL_ERROR });
+      this.failure = error;
+      this.reportError(error);
+      // A close frame that cannot be written (the socket is not draining) would wait for
+      // nothing: drop the connection instead.
+      if (this.flags & FLAG_WAITING_WRITE || !this.session.canSendMessage) this.socket.destroy();
+      else this.session.close(CloseCode.INTERNAL_ERROR, 'keepalive timeout');
+      return;
+    }
+    if (silent >= settings.pingAfter && !(this.flags & FLAG_PING_SENT) && this.session.canSendMessage) {
+      this.flags |= FLAG_PING_SENT;
+      this.session.ping(EMPTY);
+    }
+  }
+
   // ---- Transport ------------------------------------------------------------------------------
 
-  /** @internal Write everything the session produced. Called once per turn. */
+  /** @internal Write everything the session produced (once per turn), or hold it while the socket is not draining. */
   flush(): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
+    if (this.flags & FLAG_WAITING_WRITE) {
+      const output = this.session.holdOutput();
+      if (output !== null) this.hold(output);
+      return;
+    }
     const output = this.session.takeOutput();
-    if (output === null) return;
+    if (output !== null) this.write(output);
+  }
+
+  /** Write output to the socket; once the socket is full (its own high-water mark), hold what comes next. */
+  private write(output: Buffer | Buffer[]): void {
     const socket = this.socket;
-    // A backed-up socket queues what we write: copy small slab slices so a slow peer does not pin a shared slab.
-    const backedUp = socket.writableLength > 0;
-    // After send() returned false, learn when these bytes are written even if the socket itself
-    // never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
-    const onWritten = this.flags & FLAG_NEED_DRAIN ? this.drainCheck() : undefined;
+    // After send() returned BACKPRESSURE, learn when these bytes are written even if the socket
+    // itself never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
+    const onWritten = this.flags & FLAG_NEED_DRAIN ? this.heldOutput().written : undefined;
     // Several pieces (frames sent by reference, broadcasts): join small ones into one write.
     const joined = Array.isArray(output) ? joinPieces(output) : output;
     if (joined !== null) {
-      socket.write(backedUp ? detachFromSlab(joined) : joined, onWritten);
+      socket.write(joined, onWritten);
     } else {
       const pieces = output as Buffer[];
       socket.cork();
       const last = pieces.length - 1;
-      for (let i = 0; i < last; i++) socket.write(backedUp ? detachFromSlab(pieces[i]!) : pieces[i]!);
-      socket.write(backedUp ? detachFromSlab(pieces[last]!) : pieces[last]!, onWritten);
+      for (let i = 0; i < last; i++) socket.write(pieces[i]!);
+      socket.write(pieces[last]!, onWritten);
       socket.uncork();
     }
     if (this.flags & FLAG_END_AFTER_FLUSH) {
       this.flags &= ~FLAG_END_AFTER_FLUSH;
       socket.end();
+    } else if (socket.writableNeedDrain) {
+      this.waitForWrite();
     }
-    if (socket.writableLength > this.settings.maxBufferedAmount) this.dropSlowConsumer();
   }
 
-  private drainCheck(): () => void {
-    return () => this.handleSocketDrain();
-  }
-
-  private checkBackpressure(): boolean {
-    if (this.session.pendingBytes + this.socket.writableLength < this.settings.highWaterMark) return true;
+  /**
+   * The socket is full: from now on output is held here (no write requests pile up on a socket
+   * that is not draining) until the socket's 'drain'.
+   */
+  private waitForWrite(): void {
+    this.flags |= FLAG_WAITING_WRITE;
     if (!(this.flags & FLAG_DRAIN_LISTENER)) {
       this.flags |= FLAG_DRAIN_LISTENER;
       listenForDrain(this.socket);
     }
-    this.flags |= FLAG_NEED_DRAIN;
-    return false;
+  }
+
+  private heldOutput(): HeldOutput {
+    return (this.more().held ??= new HeldOutput(this));
+  }
+
+  /** Keep output for later, counted in the server's budget; small slab slices are copied so they do not pin a shared slab. */
+  private hold(output: Buffer | Buffer[]): void {
+    const held = this.heldOutput();
+    const pieces = Array.isArray(output) ? output : [output];
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = detachFromSlab(pieces[i]!);
+      pieces[i] = piece;
+      held.pieces.push(piece);
+      held.bytes += piece.length;
+    }
+    this.settings.server?.budget.hold(held, pieces);
+  }
+
+  /** Write what was held, in order, with whatever the session produced since. */
+  private writeHeld(): void {
+    const held = this.extras?.held;
+    let pieces: Buffer[] = [];
+    if (held != null && held.pieces.length > 0) {
+      pieces = held.pieces;
+      held.pieces = [];
+      held.bytes = 0;
+      this.settings.server?.budget.release(held, pieces);
+    }
+    const output = this.session.takeOutput();
+    this.session.outputWritten();
+    if (output !== null) {
+      if (Array.isArray(output)) for (const piece of output) pieces.push(piece);
+      else pieces.push(output);
+    }
+    if (pieces.length === 0) return;
+    this.write(pieces.length === 1 ? pieces[0]! : pieces);
+  }
+
+  /** Drop every held piece (the connection is gone). */
+  private releaseHeld(): void {
+    const held = this.extras?.held;
+    if (held == null || held.pieces.length === 0) return;
+    const pieces = held.pieces;
+    held.pieces = [];
+    held.bytes = 0;
+    this.settings.server?.budget.release(held, pieces);
   }
 
   private waitForDrain(): Promise<void> {
@@ -511,7 +733,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   private endTransport(): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
-    if (this.session.outputLength > 0) this.flags |= FLAG_END_AFTER_FLUSH;
+    const held = this.extras?.held;
+    if (this.session.outputLength > 0 || (held != null && held.pieces.length > 0)) this.flags |= FLAG_END_AFTER_FLUSH;
     else this.socket.end();
     if (this.closeTimer === null) {
       this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
@@ -519,25 +742,27 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
-  private dropSlowConsumer(): void {
-    const error = new WebSocketError(ErrorCode.BUFFERED_AMOUNT_EXCEEDED, `peer left more than ${this.settings.maxBufferedAmount} bytes unread`);
+  /** @internal A slow consumer (over its own limit or the server's budget): dropped at once, reported as 1008. */
+  dropSlowConsumer(why: string): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    const error = new WebSocketError(ErrorCode.BUFFERED_AMOUNT_EXCEEDED, why);
     this.failure = error;
     this.reportError(error);
+    this.releaseHeld();
     this.socket.destroy();
   }
 
   /** @internal */
   handleSocketData(chunk: Buffer): void {
     const session = this.session;
+    this.seenAt = coarseNow();
+    this.flags &= ~FLAG_PING_SENT;
     // What this connection sends while handling the read (an echo, a reply) is written once,
     // right after it, without waiting for the end of the turn.
     const outer = beginRead(this);
-    try {
-      session.receive(chunk);
-    } finally {
-      endRead(outer);
-      if (session.outputLength > 0) this.flush();
-    }
+    session.receive(chunk);
+    endRead(outer);
+    if (session.outputLength > 0) this.flush();
     // While an asynchronous decode runs, stop reading: the backlog stays small.
     if (session.isPaused) this.socket.pause();
   }
@@ -556,6 +781,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   handleSocketClose(): void {
     if (this.flags & FLAG_CLOSE_EMITTED) return;
     this.flags |= FLAG_SOCKET_GONE;
+    this.releaseHeld();
     // A decode still running holds frames that arrived before the FIN (messages, the peer's
     // close frame): report the close once they are parsed.
     if (this.session.isPaused) {
@@ -585,15 +811,37 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     } else if (this.failure !== null) {
       code = this.failure.closeCode;
     }
-    this.settings.onConnectionClosed?.(this);
-    this.settings.handlers.close?.(this, code, reason);
-    this.emit('close', code, reason);
+    const settings = this.settings;
+    const topics = this.extras?.topics;
+    if (topics != null && settings.server !== null) {
+      for (const topic of topics) settings.server.topics.remove(topic, this);
+      topics.clear();
+    }
+    if (this.flags & FLAG_KEEPALIVE && settings.server === null && settings.keepalive !== null) {
+      clientKeepalive(settingsPeriod(settings)).members.delete(this);
+    }
+    settings.server?.connectionClosed(this);
+    try {
+      settings.handlers.close?.(this, code, reason);
+      this.emit('close', code, reason);
+    } catch (error) {
+      this.listenerThrew(error);
+    }
   }
 
   /** Errors go to the `error` handler and 'error' listeners; with neither, `close` says it all. */
   private reportError(error: WebSocketError): void {
-    this.settings.handlers.error?.(this, error);
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    try {
+      this.settings.handlers.error?.(this, error);
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    } catch (thrown) {
+      rethrowLater(thrown);
+    }
+  }
+
+  /** A handler or listener threw (see listener-errors.ts). */
+  private listenerThrew(thrown: unknown): void {
+    listenerThrew(this.settings.handlers, this, thrown);
   }
 
   private get errorsObserved(): boolean {
@@ -610,12 +858,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
-  /** @internal */
+  /** @internal The socket drained, or a watched write completed. */
   handleSocketDrain(): void {
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    if (this.flags & FLAG_WAITING_WRITE) {
+      // Still full (this was a write callback, not the socket's 'drain'): its 'drain' comes later.
+      if (this.socket.writableNeedDrain) return;
+      this.flags &= ~FLAG_WAITING_WRITE;
+      this.writeHeld();
+      if (this.flags & FLAG_WAITING_WRITE) return;
+    }
     if (this.flags & FLAG_NEED_DRAIN && this.bufferedAmount < this.settings.highWaterMark) {
       this.flags &= ~FLAG_NEED_DRAIN;
-      this.settings.handlers.drain?.(this);
-      this.emit('drain');
+      try {
+        this.settings.handlers.drain?.(this);
+        this.emit('drain');
+      } catch (error) {
+        this.listenerThrew(error);
+      }
     }
   }
 
@@ -634,6 +894,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 }
 
 createListenerTableOnFirstListener(WebSocket.prototype);
+
+/** The sweep period a settings object was made with (client connections share a sweep per period). */
+function settingsPeriod(settings: SharedSettings): number {
+  return settings.keepalive!.period;
+}
 
 function startReading(ws: WebSocket, head: Buffer | undefined, emitOpen: boolean): void {
   ws.startReading(head, emitOpen);

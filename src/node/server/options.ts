@@ -4,6 +4,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServerExtensionFactory } from '../../protocol/extensions/extension.js';
 import type { PerMessageDeflateOptions } from '../../protocol/extensions/permessage-deflate/params.js';
 import type { HandshakeDecision, HandshakeRequest } from '../../protocol/handshake/decision.js';
+import type { PubSubAdapter } from '../../pubsub/adapter.js';
 import type { ConnectionHandlers, ConnectionOptions } from '../connection/options.js';
 import type { WebSocket } from '../connection/websocket.js';
 
@@ -32,6 +33,14 @@ export interface ServerOptions extends ConnectionOptions {
   maxHeaderSize?: number;
   /** Most connections at once, open or handshaking; default unlimited. Over it: 503. */
   maxConnections?: number;
+  /**
+   * Unsent bytes all this server's connections may hold together (a frame shared by a broadcast
+   * counted once); past it, the connections holding the most are dropped first (1008). Default:
+   * a quarter of V8's heap limit.
+   */
+  maxTotalBackpressure?: number;
+  /** Share publishes with other processes or machines (wsforge/cluster, wsforge/redis); closed with the server. */
+  pubsub?: PubSubAdapter;
   /**
    * Functions called for every connection, which comes as the first argument: the way to
    * serve many connections without a closure and a listener table on each (README "Many

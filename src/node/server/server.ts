@@ -19,8 +19,13 @@ import { decideHandshake, type HandshakeOutcome, type HandshakePolicy, type Hand
 import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/handshake/upgrade-request.js';
 import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
 import { HandshakeRejection } from '../../protocol/http1/rejection.js';
-import { resolveSettings, type SharedSettings } from '../connection/options.js';
+import type { PubSubAdapter } from '../../pubsub/adapter.js';
+import { TopicIndex } from '../../pubsub/topic-index.js';
+import { BackpressureBudget, defaultTotalBackpressure } from '../connection/backpressure-budget.js';
+import { listenerThrew } from '../connection/listener-errors.js';
+import { resolveSettings, type ServerHooks, type SharedSettings } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
+import { SendStatus } from '../connection/send-status.js';
 import { WebSocket } from '../connection/websocket.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
@@ -60,13 +65,29 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   /** Raw handshakes reading their head, and async decisions: one sweep times them out. */
   private readonly deadlines: HandshakeDeadlines;
   private readonly rawHandshakes: RawHandshakeOwner;
+  private readonly hooks: ServerHooks;
+  private readonly adapter: PubSubAdapter | null;
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.options = options;
-    // A server's own settings: they carry the handlers and the hook that keeps `clients` current.
-    this.settings = resolveSettings(options, options.handlers, (ws) => this.clients.delete(ws));
+    this.adapter = options.pubsub ?? null;
+    const adapter = this.adapter;
+    this.hooks = {
+      budget: new BackpressureBudget(options.maxTotalBackpressure ?? defaultTotalBackpressure()),
+      // With an adapter, this server follows a topic on the other servers while it has local subscribers.
+      topics: new TopicIndex<WebSocket>(
+        adapter === null ? null : { topicOpened: (topic) => adapter.subscribe(topic), topicClosed: (topic) => adapter.unsubscribe(topic) },
+      ),
+      connectionClosed: (ws) => this.clients.delete(ws),
+      publishFrom: (ws, topic, data, publishOptions) => this.publishMessage(topic, data, publishOptions, ws),
+    };
+    // A server's own settings: they carry the handlers, the budget, the topics and the hook that keeps `clients` current.
+    this.settings = resolveSettings(options, options.handlers, { hooks: this.hooks, members: () => this.clients });
+    adapter?.attach((topic, payload, isBinary) => {
+      this.deliverLocally(topic, new PreparedMessage(payload, isBinary, true), undefined);
+    });
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.deadlines = new HandshakeDeadlines(this.handshakeTimeout);
@@ -173,7 +194,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   /**
    * Send one message to many connections, framed once: the same bytes go to every socket.
-   * Default recipients: every open client. Returns how many got it.
+   * Default recipients: every open client. Returns how many got it (a connection over its
+   * backpressure limit does not: see `maxBackpressure`).
    */
   broadcast(data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean; except?: WebSocket; to?: Iterable<WebSocket> }): number {
     // Uncompressed unless asked: broadcast predates compressed prepared messages.
@@ -182,8 +204,40 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     const except = options?.except;
     for (const ws of options?.to ?? this.clients) {
       if (ws === except || !ws.canSend) continue;
-      ws.sendPrepared(message);
-      count++;
+      if (ws.sendPrepared(message) !== SendStatus.DROPPED) count++;
+    }
+    return count;
+  }
+
+  /**
+   * Send a message to every subscriber of `topic` (`ws.subscribe(topic)`), framed once (and
+   * compressed once per negotiated setting), and to the other servers of the `pubsub` adapter.
+   * Returns how many local subscribers got it.
+   */
+  publish(topic: string, data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean }): number {
+    return this.publishMessage(topic, data, options, undefined);
+  }
+
+  /** How many local connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.hooks.topics.count(topic);
+  }
+
+  private publishMessage(topic: string, data: SendData | PreparedMessage, options: { binary?: boolean; compress?: boolean } | undefined, except: WebSocket | undefined): number {
+    if (typeof topic !== 'string') throw new TypeError('a topic is a string');
+    const message = data instanceof PreparedMessage ? data : this.prepare(data, options);
+    const count = this.deliverLocally(topic, message, except);
+    this.adapter?.publish(topic, message.payload, message.isBinary);
+    return count;
+  }
+
+  private deliverLocally(topic: string, message: PreparedMessage, except: WebSocket | undefined): number {
+    const subscribers = this.hooks.topics.subscribersOf(topic);
+    if (subscribers === undefined) return 0;
+    let count = 0;
+    for (const ws of subscribers) {
+      if (ws === except || !ws.canSend) continue;
+      if (ws.sendPrepared(message) !== SendStatus.DROPPED) count++;
     }
     return count;
   }
@@ -214,6 +268,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       }
       await Promise.all(gone);
       await serverClosed;
+      await this.adapter?.close();
       this.emit('close');
     })();
     return this.closing;
@@ -307,8 +362,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     );
     if (outcome.data !== undefined) ws.data = outcome.data;
     this.clients.add(ws);
-    this.options.handlers?.open?.(ws, request!);
-    this.emit('connection', ws, request!);
+    try {
+      this.options.handlers?.open?.(ws, request!);
+      this.emit('connection', ws, request!);
+    } catch (error) {
+      listenerThrew(this.settings.handlers, ws, error);
+    }
     return ws;
   }
 

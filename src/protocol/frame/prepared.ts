@@ -25,6 +25,17 @@ interface CompressedVariant {
   waiters: CompressedFrameWaiter[] | null;
 }
 
+/**
+ * Frames shared by many connections. Memory budgets count such a frame once however many
+ * connections hold it (node/connection/backpressure-budget.ts).
+ */
+const sharedFrames = new WeakSet<Buffer>();
+
+/** Whether `frame` is a prepared message's frame (held by reference by many connections). */
+export function isSharedFrame(frame: Buffer): boolean {
+  return sharedFrames.has(frame);
+}
+
 export class PreparedMessage {
   /** The unmasked, uncompressed frame. */
   readonly frame: Buffer;
@@ -38,6 +49,7 @@ export class PreparedMessage {
     readonly compress: boolean,
   ) {
     this.frame = encodeFrame(isBinary ? Opcode.BINARY : Opcode.TEXT, true, false, payload, false);
+    sharedFrames.add(this.frame);
   }
 
   /** The compressed frame for a setting, if it has been made. */
@@ -61,7 +73,10 @@ export class PreparedMessage {
     variants.set(encoding.key, started);
     encoding.encode(this.payload, (error, output) => {
       // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
-      if (output !== null) started.frame = encodeFrame(this.isBinary ? Opcode.BINARY : Opcode.TEXT, true, true, output, false);
+      if (output !== null) {
+        started.frame = encodeFrame(this.isBinary ? Opcode.BINARY : Opcode.TEXT, true, true, output, false);
+        sharedFrames.add(started.frame);
+      }
       started.error = error;
       const waiters = started.waiters!;
       started.waiters = null;

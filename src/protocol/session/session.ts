@@ -200,6 +200,19 @@ export class ProtocolSession extends FrameParser implements CompressedFrameWaite
     return this.output.take();
   }
 
+  /**
+   * Everything pending, for a transport that cannot write it yet and holds it meanwhile: the
+   * pongs in it still count as unsent (see MAX_PENDING_PONG_BYTES) until `outputWritten()`.
+   */
+  holdOutput(): Buffer | Buffer[] | null {
+    return this.output.take();
+  }
+
+  /** What the transport held has been written. */
+  outputWritten(): void {
+    this.sessionBits &= ~PENDING_PONGS_MASK;
+  }
+
   private setBit(bit: number, on: boolean): void {
     this.sessionBits = on ? this.sessionBits | bit : this.sessionBits & ~bit;
   }

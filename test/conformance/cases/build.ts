@@ -1,21 +1,21 @@
 // Small constructors for the case tables, so that each table reads like the Autobahn case list.
-import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
-import { OP, closePayload, type FrameSpec } from '../frames.js';
+import { OP, closePayload } from '../../helpers/wire-frames.js';
+import type { FrameSpec } from '../frame-spec.js';
 import type { ExpectedItem, SendStep, Step } from '../types.js';
 
 type FrameOpts = Omit<FrameSpec, 'opcode' | 'payload'>;
 
-export const textFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.text, payload, ...o });
-export const binaryFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.binary, payload, ...o });
-export const contFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.continuation, payload, ...o });
-export const pingFrame = (payload: Buffer | string = '', o: FrameOpts = {}): FrameSpec => ({ opcode: OP.ping, payload, ...o });
-export const pongFrame = (payload: Buffer | string = '', o: FrameOpts = {}): FrameSpec => ({ opcode: OP.pong, payload, ...o });
+export const textFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.TEXT, payload, ...o });
+export const binaryFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.BINARY, payload, ...o });
+export const contFrame = (payload: Buffer | string, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.CONTINUATION, payload, ...o });
+export const pingFrame = (payload: Buffer | string = '', o: FrameOpts = {}): FrameSpec => ({ opcode: OP.PING, payload, ...o });
+export const pongFrame = (payload: Buffer | string = '', o: FrameOpts = {}): FrameSpec => ({ opcode: OP.PONG, payload, ...o });
 export const closeFrame = (code: number | null = 1000, reason: Buffer | string = '', o: FrameOpts = {}): FrameSpec => ({
-  opcode: OP.close,
+  opcode: OP.CLOSE,
   payload: closePayload(code, reason),
   ...o,
 });
-export const rawCloseFrame = (payload: Buffer, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.close, payload, ...o });
+export const rawCloseFrame = (payload: Buffer, o: FrameOpts = {}): FrameSpec => ({ opcode: OP.CLOSE, payload, ...o });
 
 /** One step sending one frame (or several coalesced into one write). */
 export function send(frames: FrameSpec | FrameSpec[], o: Omit<SendStep, 'send'> = {}): SendStep {
@@ -38,7 +38,7 @@ export function fragment(opcode: number, payload: Buffer, sizes: number[], o: Fr
   let off = 0;
   for (let i = 0; i < sizes.length; i++) {
     const end = i === sizes.length - 1 ? payload.length : Math.min(payload.length, off + sizes[i]!);
-    frames.push({ opcode: i === 0 ? opcode : OP.continuation, payload: payload.subarray(off, end), fin: false, ...o });
+    frames.push({ opcode: i === 0 ? opcode : OP.CONTINUATION, payload: payload.subarray(off, end), fin: false, ...o });
     off = end;
   }
   frames[frames.length - 1]!.fin = true;
@@ -82,15 +82,4 @@ export function payload(kind: 'text' | 'binary', n: number): Buffer {
     payloadCache.set(key, b);
   }
   return b;
-}
-
-export const hexBytes = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-/**
- * permessage-deflate payload of one message without context takeover (RFC 7692 §7.2.1): raw DEFLATE ended by
- * a sync flush, with the trailing 00 00 ff ff removed. For compression cases (frames with rsv1: true).
- */
-export function deflateMessage(data: Buffer | string): Buffer {
-  const out = deflateRawSync(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
 }

@@ -3,7 +3,8 @@
 // code (1000 when the peer's close had no payload); an invalid code or a 1-byte payload is a protocol error
 // (1002); an invalid reason is invalid UTF-8 (1007). After a close nothing more is answered.
 import type { Case, Category } from '../types.js';
-import { closeFrame, contFrame, hexBytes, pause, payload, pingFrame, pong, rawCloseFrame, send, text, textFrame } from './build.js';
+import { closeFrame, contFrame, pause, payload, pingFrame, pong, rawCloseFrame, send, text, textFrame } from './build.js';
+import { hexBytes } from '../../helpers/hex-bytes.js';
 
 const VALID = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
 const INVALID = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];

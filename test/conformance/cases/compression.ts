@@ -10,9 +10,12 @@
 // The driver compresses what it sends with the agreed parameters of its side (window, context takeover) and
 // inflates the peer's messages with the peer's (deflate.ts), so an echo only matches when both ends honour the
 // agreement. Echoes of 1024 bytes or more must come back compressed (`compressedFrom`).
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category, DeflateStep, ExpectedItem, HandshakeSpec, Step } from '../types.js';
-import { binary, binaryFrame, closeFrame, contFrame, hexBytes, pingFrame, send, text, textFrame } from './build.js';
+import { binary, binaryFrame, closeFrame, contFrame, pingFrame, send, text, textFrame } from './build.js';
+import { deflateMessage } from '../../helpers/deflate-codec.js';
+import { hexBytes } from '../../helpers/hex-bytes.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 
 const KiB = 1024;
@@ -23,18 +26,6 @@ const THRESHOLD = 1024;
 
 // ------------------------------------------------------------------------------------------------ payloads
 
-/** mulberry32: reproducible payloads. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const cache = new Map<string, Buffer>();
 
 /** Compressible text: JSON-like records with varying fields (ASCII, so any prefix is valid UTF-8). */
@@ -42,7 +33,7 @@ export function jsonLike(n: number, seed: number): Buffer {
   const key = `json:${n}:${seed}`;
   let b = cache.get(key);
   if (b === undefined) {
-    const r = random(seed);
+    const r = seededRandom(seed);
     const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
     let s = '[';
     for (let i = 0; s.length < n; i++) {
@@ -59,7 +50,7 @@ export function noisy(n: number, seed: number): Buffer {
   const key = `noisy:${n}:${seed}`;
   let b = cache.get(key);
   if (b === undefined) {
-    const r = random(seed);
+    const r = seededRandom(seed);
     b = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) b[i] = r() < 0.05 && i > 8 ? b[i - 8]! : Math.floor(r() * 128) * 2;
     cache.set(key, b);
@@ -68,12 +59,12 @@ export function noisy(n: number, seed: number): Buffer {
 }
 
 interface Message {
-  opcode: typeof OP.text | typeof OP.binary;
+  opcode: typeof OP.TEXT | typeof OP.BINARY;
   data: Buffer;
 }
 
-const textMessage = (data: Buffer): Message => ({ opcode: OP.text, data });
-const binaryMessage = (data: Buffer): Message => ({ opcode: OP.binary, data });
+const textMessage = (data: Buffer): Message => ({ opcode: OP.TEXT, data });
+const binaryMessage = (data: Buffer): Message => ({ opcode: OP.BINARY, data });
 
 /** Several messages per case: fewer as they grow (about 2 MiB at most each way). */
 function countFor(size: number): number {
@@ -107,7 +98,7 @@ function echoCase(id: string, description: string, messages: Message[], handshak
     steps: messages.map((m): DeflateStep => ({ deflate: { opcode: m.opcode, payload: m.data, ...(fragmentSize !== undefined ? { fragmentSize } : {}) } })),
     outcome: {
       kind: 'echo',
-      messages: messages.map((m): ExpectedItem => (m.opcode === OP.text ? text(m.data) : binary(m.data))),
+      messages: messages.map((m): ExpectedItem => (m.opcode === OP.TEXT ? text(m.data) : binary(m.data))),
       compressedFrom: THRESHOLD,
     },
     weight: weightFor(bytes),
@@ -227,11 +218,7 @@ function rfcExampleCases(): Case[] {
 
 /** 12.5: compressed frames that are wrong. */
 function invalidCases(): Case[] {
-  const compressed = (data: Buffer | string): Buffer => {
-    const out = deflateRawSync(typeof data === 'string' ? Buffer.from(data) : data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    return out.subarray(0, out.length - 4);
-  };
-  const big = compressed(jsonLike(4 * KiB, 5));
+  const big = deflateMessage(jsonLike(4 * KiB, 5));
   const failing = (id: string, description: string, steps: Step[], codes: number[], messages: ExpectedItem[] = []): Case => ({
     id,
     description,
@@ -247,22 +234,22 @@ function invalidCases(): Case[] {
       [send(textFrame(big.subarray(0, 16), { rsv1: true, fin: false })), send(contFrame(big.subarray(16), { rsv1: true }))],
       [1002],
     ),
-    failing('12.5.2', 'RSV1 on a continuation frame of an uncompressed message → 1002', [send(textFrame('plain', { fin: false })), send(contFrame(compressed('x'), { rsv1: true }))], [1002]),
-    failing('12.5.3', 'RSV1 on a ping (RFC 7692 §6.1: control frames are never compressed) → 1002', [send(pingFrame(compressed('ping'), { rsv1: true }))], [1002]),
+    failing('12.5.2', 'RSV1 on a continuation frame of an uncompressed message → 1002', [send(textFrame('plain', { fin: false })), send(contFrame(deflateMessage('x'), { rsv1: true }))], [1002]),
+    failing('12.5.3', 'RSV1 on a ping (RFC 7692 §6.1: control frames are never compressed) → 1002', [send(pingFrame(deflateMessage('ping'), { rsv1: true }))], [1002]),
     failing('12.5.4', 'RSV1 on a close frame → 1002', [send(closeFrame(1000, '', { rsv1: true }))], [1002]),
     failing('12.5.5', 'invalid DEFLATE data: a reserved block type (BTYPE 11) → 1007', [send(binaryFrame(hexBytes('ff ff ff ff ff'), { rsv1: true }))], [1007]),
     failing('12.5.6', 'invalid DEFLATE data: stored block lengths that disagree → 1007', [send(binaryFrame(hexBytes('00 05 00 00 00 48 65 6c 6c 6f'), { rsv1: true }))], [1007]),
     failing(
       '12.5.7',
       'a compressed text message that inflates to invalid UTF-8 → 1007',
-      [send(textFrame(compressed(Buffer.concat([jsonLike(2 * KiB, 6), Buffer.from([0xed, 0xa0, 0x80])])), { rsv1: true }))],
+      [send(textFrame(deflateMessage(Buffer.concat([jsonLike(2 * KiB, 6), Buffer.from([0xed, 0xa0, 0x80])])), { rsv1: true }))],
       [1007],
     ),
     failing(
       '12.5.8',
       'a valid compressed message, then one whose data refers before its start (no context to refer to) → echo, then 1007',
       [
-        send(textFrame(compressed('Hello'), { rsv1: true })),
+        send(textFrame(deflateMessage('Hello'), { rsv1: true })),
         send(textFrame(deflateRawSync(Buffer.from('Hello Hello'), { finishFlush: zlibConstants.Z_SYNC_FLUSH, dictionary: Buffer.from('Hello Hello') }).subarray(0, -4), { rsv1: true })),
       ],
       [1007],

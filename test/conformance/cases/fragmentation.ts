@@ -2,7 +2,7 @@
 // FIN=0, continuations, and a final continuation with FIN=1; control frames may be injected between
 // fragments and MUST NOT be fragmented themselves; a continuation with nothing to continue, and a new data
 // frame inside a fragmented message, are protocol errors (wsforge: close 1002).
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category } from '../types.js';
 import {
   binary,
@@ -26,9 +26,9 @@ const two = [textFrame('fragment1', { fin: false }), contFrame('fragment2')];
 const fragWithPing = [textFrame('fragment1', { fin: false }), pingFrame('ping payload'), contFrame('fragment2')];
 const contAlone = [contFrame('non-continuation payload'), textFrame('Hello, world!')];
 const contNoFin = [contFrame('non-continuation payload', { fin: false }), textFrame('Hello, world!')];
-const fiveWithPings = fragment(OP.text, Buffer.from('fragment1fragment2fragment3fragment4fragment5'), [9, 9, 9, 9, 9]);
-const oneByteFrags = fragmentBy(OP.text, Buffer.from('fragmented one byte at a time'), 1);
-const bigFragCount = fragmentBy(OP.binary, payload('binary', 1000), 1);
+const fiveWithPings = fragment(OP.TEXT, Buffer.from('fragment1fragment2fragment3fragment4fragment5'), [9, 9, 9, 9, 9]);
+const oneByteFrags = fragmentBy(OP.TEXT, Buffer.from('fragmented one byte at a time'), 1);
+const bigFragCount = fragmentBy(OP.BINARY, payload('binary', 1000), 1);
 
 const cases: Case[] = [
   {

@@ -1,6 +1,6 @@
 // Category 1: framing (Autobahn 1.*). Text and binary messages at every length boundary of the 7-bit, 16-bit
 // and 64-bit length encodings, whole and delivered in chunks; plus masking the wrong way for the role.
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category } from '../types.js';
 import { binary, binaryFrame, payload, pingFrame, pong, send, text, textFrame } from './build.js';
 
@@ -91,7 +91,7 @@ const masking: Case[] = [
   {
     id: '1.4.2',
     description: 'valid text, then a ping masked the wrong way → optional echo, close 1002',
-    steps: [send(textFrame('valid')), send({ opcode: OP.ping, payload: 'bad', mask: 'wrong' })],
+    steps: [send(textFrame('valid')), send({ opcode: OP.PING, payload: 'bad', mask: 'wrong' })],
     outcome: { kind: 'close', codes: [1002], messages: [text('valid', true)] },
   },
   {

@@ -1,7 +1,7 @@
 // Category 9: limits and performance (Autobahn 9.*). Large messages must be echoed intact within a generous
 // bound: whole, split into fragments of 64 B to 4 MiB, delivered in small TCP chunks, and as many small
 // messages in a row.
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category } from '../types.js';
 import { binary, binaryFrame, fragmentBy, payload, send, text, textFrame } from './build.js';
 
@@ -20,7 +20,7 @@ const timeout = (n: number): number => Math.max(10_000, Math.ceil(n / MiB) * 400
 function kindCases(kind: 'text' | 'binary', base: { whole: string; frag: string; chunk: string; many: string }): Case[] {
   const frame = kind === 'text' ? textFrame : binaryFrame;
   const item = kind === 'text' ? text : binary;
-  const opcode = kind === 'text' ? OP.text : OP.binary;
+  const opcode = kind === 'text' ? OP.TEXT : OP.BINARY;
   const cases: Case[] = [];
   WHOLE.forEach((n, i) =>
     cases.push({
@@ -82,7 +82,7 @@ export const limits: Category = {
     {
       id: '9.9.2',
       description: 'binary message of 16 MiB in fragments of 64 KiB, sent in TCP chunks of 4000 bytes',
-      steps: [send(fragmentBy(OP.binary, payload('binary', 16 * MiB), 64 * KiB), { chunk: 4000 })],
+      steps: [send(fragmentBy(OP.BINARY, payload('binary', 16 * MiB), 64 * KiB), { chunk: 4000 })],
       outcome: { kind: 'echo', messages: [binary(payload('binary', 16 * MiB))] },
       timeoutMs: timeout(16 * MiB),
       weight: 8,

@@ -2,7 +2,8 @@
 // them; with none negotiated, the endpoint MUST fail the connection (wsforge: close 1002). The echo of the
 // valid message sent before the bad frame may or may not arrive; nothing sent after the bad frame may be
 // answered.
-import { OP, type FrameSpec } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
+import type { FrameSpec } from '../frame-spec.js';
 import type { Case, Category } from '../types.js';
 import { closeFrame, contFrame, pingFrame, send, text, textFrame } from './build.js';
 
@@ -18,10 +19,10 @@ function bitNames(v: number): string {
 type Kind = { name: string; frames: (v: number) => FrameSpec[] };
 
 const kinds: Kind[] = [
-  { name: 'text', frames: (v) => [{ opcode: OP.text, payload: 'bad', ...rsvBits(v) }] },
-  { name: 'binary', frames: (v) => [{ opcode: OP.binary, payload: Buffer.from([1, 2, 3]), ...rsvBits(v) }] },
-  { name: 'ping', frames: (v) => [{ opcode: OP.ping, payload: 'bad ping', ...rsvBits(v) }] },
-  { name: 'pong', frames: (v) => [{ opcode: OP.pong, payload: 'bad pong', ...rsvBits(v) }] },
+  { name: 'text', frames: (v) => [{ opcode: OP.TEXT, payload: 'bad', ...rsvBits(v) }] },
+  { name: 'binary', frames: (v) => [{ opcode: OP.BINARY, payload: Buffer.from([1, 2, 3]), ...rsvBits(v) }] },
+  { name: 'ping', frames: (v) => [{ opcode: OP.PING, payload: 'bad ping', ...rsvBits(v) }] },
+  { name: 'pong', frames: (v) => [{ opcode: OP.PONG, payload: 'bad pong', ...rsvBits(v) }] },
   { name: 'close', frames: (v) => [{ ...closeFrame(1000), ...rsvBits(v) }] },
   // The reserved bit on the continuation of a fragmented text message.
   { name: 'continuation', frames: (v) => [textFrame('frag', { fin: false }), contFrame('ment', { ...rsvBits(v) })] },
@@ -41,7 +42,7 @@ kinds.forEach((k, ki) => {
 
 // The same, all frames coalesced in one write, and one byte at a time.
 [4, 2, 1].forEach((v, i) => {
-  const frames = [textFrame('valid before'), { opcode: OP.text, payload: 'bad', ...rsvBits(v) }, pingFrame('after')];
+  const frames = [textFrame('valid before'), { opcode: OP.TEXT, payload: 'bad', ...rsvBits(v) }, pingFrame('after')];
   cases.push({
     id: `3.7.${i + 1}`,
     description: `valid text, text with ${bitNames(v)}, ping, coalesced in one write → optional echo, close 1002`,

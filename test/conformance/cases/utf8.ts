@@ -4,9 +4,10 @@
 // receives invalid UTF-8 MUST fail the connection (wsforge: close 1007). Noncharacters (U+FFFE, U+FFFF, ...)
 // are valid UTF-8. wsforge fails fast: the close must come as soon as the invalid bytes arrive, before the
 // rest of the message (Autobahn 6.4.*).
-import { OP } from '../frames.js';
+import { OP } from '../../helpers/wire-frames.js';
 import type { Case, Category, Step } from '../types.js';
-import { contFrame, fragment, fragmentBy, hexBytes, payload, send, sendEach, text, textFrame } from './build.js';
+import { contFrame, fragment, fragmentBy, payload, send, sendEach, text, textFrame } from './build.js';
+import { hexBytes } from '../../helpers/hex-bytes.js';
 
 const kosme = hexBytes('cebae1bdb9cf83cebcceb5'); // κόσμε
 const helloUtf8 = Buffer.from('Hello-µ@ßöäüàá-UTF-8!!', 'utf8');
@@ -46,19 +47,19 @@ const cases: Case[] = [
   {
     id: '6.2.2',
     description: 'valid UTF-8 in 2 fragments split on a code point boundary',
-    steps: sendEach(fragment(OP.text, helloUtf8, [6, 100])),
+    steps: sendEach(fragment(OP.TEXT, helloUtf8, [6, 100])),
     outcome: { kind: 'echo', messages: [text(helloUtf8)] },
   },
   {
     id: '6.2.3',
     description: 'valid UTF-8 in fragments of 1 byte (every code point split)',
-    steps: sendEach(fragmentBy(OP.text, helloUtf8, 1)),
+    steps: sendEach(fragmentBy(OP.TEXT, helloUtf8, 1)),
     outcome: { kind: 'echo', messages: [text(helloUtf8)] },
   },
   {
     id: '6.2.4',
     description: 'valid UTF-8 κόσμε in fragments of 1 byte',
-    steps: sendEach(fragmentBy(OP.text, kosme, 1)),
+    steps: sendEach(fragmentBy(OP.TEXT, kosme, 1)),
     outcome: { kind: 'echo', messages: [text(kosme)] },
   },
   // 6.3 invalid, whole and in 1-byte fragments
@@ -66,14 +67,14 @@ const cases: Case[] = [
   {
     id: '6.3.2',
     description: 'κόσμε-edited with a surrogate, in fragments of 1 byte → 1007',
-    steps: sendEach(fragmentBy(OP.text, hexBytes('cebae1bdb9cf83cebcceb5eda080656469746564'), 1)),
+    steps: sendEach(fragmentBy(OP.TEXT, hexBytes('cebae1bdb9cf83cebcceb5eda080656469746564'), 1)),
     outcome: { kind: 'close', codes: [1007] },
   },
 ];
 
 // 6.4 fail fast (Autobahn 6.4.1-6.4.4 and longer variants): the close must come before the rest is sent.
 function failFastFragments(id: string, description: string, parts: Buffer[]): Case {
-  const frames = fragment(OP.text, Buffer.concat(parts), parts.map((p) => p.length));
+  const frames = fragment(OP.TEXT, Buffer.concat(parts), parts.map((p) => p.length));
   return {
     id,
     description: `${description} → 1007 before the last fragment is sent`,
@@ -238,7 +239,7 @@ for (const [name, h] of boundaryBad) {
     cases.push({
       id: `6.24.${k}`,
       description: `"ab" ${name} "cd" in 2 fragments split after byte ${cut} → 1007`,
-      steps: sendEach(fragment(OP.text, msg, [cut, msg.length])),
+      steps: sendEach(fragment(OP.TEXT, msg, [cut, msg.length])),
       outcome: { kind: 'close', codes: [1007] },
     });
   }
@@ -250,7 +251,7 @@ for (let cut = 1; cut < validSplit.length; cut++) {
   cases.push({
     id: `6.25.${cut}`,
     description: `"a" U+1F600 U+20AC U+00A2 "z" in 2 fragments split after byte ${cut} (valid)`,
-    steps: sendEach(fragment(OP.text, validSplit, [cut, validSplit.length])),
+    steps: sendEach(fragment(OP.TEXT, validSplit, [cut, validSplit.length])),
     outcome: { kind: 'echo', messages: [text(validSplit)] },
   });
 }
@@ -260,7 +261,7 @@ cases.push(
   {
     id: '6.26.1',
     description: 'fragments "ab" | "c" E2 82 (final) → message ends inside a sequence → 1007',
-    steps: sendEach(fragment(OP.text, Buffer.concat([Buffer.from('abc'), hexBytes('e282')]), [2, 3])),
+    steps: sendEach(fragment(OP.TEXT, Buffer.concat([Buffer.from('abc'), hexBytes('e282')]), [2, 3])),
     outcome: { kind: 'close', codes: [1007] },
   },
   {
@@ -285,7 +286,7 @@ perByte.forEach(([name, h], i) => {
   cases.push({
     id: `6.27.${i + 1}`,
     description: `${name} (${h}) in fragments of 1 byte → 1007`,
-    steps: sendEach(fragmentBy(OP.text, hexBytes(h), 1)),
+    steps: sendEach(fragmentBy(OP.TEXT, hexBytes(h), 1)),
     outcome: { kind: 'close', codes: [1007] },
   });
 });
