@@ -37,6 +37,7 @@ import {
   renderSvg,
   summarize,
 } from './report.js';
+import { renderSoak, runSoak, SOAK_WORKLOAD, type SoakResult } from './soak.js';
 
 // build/bench/run.js -> repository root
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,7 +54,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
                      ${workloads.join(', ')}
   --server a,b       servers: wsforge, ws, thin (default: all available)
   --reps N           repetitions (default 3)
-  --duration S       measured seconds per run (default 5)
+  --duration S       measured seconds per run (default 5); for soak, its length (default 600)
   --warmup S         warmup seconds per run (default 1)
   --quick            smoke run: every workload once with tiny durations and counts
                      (writes bench/results/quick.md/.svg, not latest.md; so does a run
@@ -686,7 +687,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  const workloadNames = WORKLOADS.map((w) => w.name);
+  const workloadNames = [...WORKLOADS.map((w) => w.name), SOAK_WORKLOAD];
   if (values.render !== undefined) return renderAgain(values.render);
   if (values.help) {
     process.stdout.write(usage(workloadNames));
@@ -768,6 +769,7 @@ async function main(): Promise<number> {
   const records: RunRecord[] = [];
   const summaries: WorkloadSummary[] = [];
   for (const name of selected) {
+    if (name === SOAK_WORKLOAD) continue;
     const w = WORKLOADS.find((x) => x.name === name)!;
     const mine = servers.filter((s) => w.servers.includes(s));
     const recs: RunRecord[] = [];
@@ -803,10 +805,26 @@ async function main(): Promise<number> {
     }
   }
 
+  let soak: SoakResult | undefined;
+  if (selected.includes(SOAK_WORKLOAD)) {
+    if (servers.includes('wsforge')) {
+      const durationS = values.duration !== undefined ? settings.duration : quick ? 20 : 600;
+      log(`  soak: ${durationS} s against wsforge (long-lived echo clients and continuous connection churn)`);
+      soak = await runSoak(
+        { root: ROOT, startServer: () => startServer('wsforge', 'echo', false), waitListening, pinnedCommand, log },
+        { durationS, longLived: quick ? 10 : 50, inflight: 4, churn: quick ? 5 : 20 },
+      );
+      log(`  soak: ${soak.ok ? 'pass' : `FAILED: ${soak.error}`}; RSS ${soak.rssStartKiB} → ${soak.rssMidKiB} → ${soak.rssEndKiB} KiB, slope ${soak.slopeKiBPerMin.toFixed(1)} KiB/min`);
+    } else {
+      notes.push('soak skipped: it runs against wsforge, which is not among the servers');
+    }
+  }
+
   // headroom: the loadgen's CPU while it saturates the fastest server
   let headroom: Headroom | null;
   const thinPipelined = records.filter((r) => r.workload === 'echo-small-pipelined' && r.server === 'thin' && r.ok);
-  if (thinPipelined.length === 0 && !values['no-headroom']) {
+  // (not for a soak alone: it has no loadgen)
+  if (thinPipelined.length === 0 && !values['no-headroom'] && selected.some((n) => n !== SOAK_WORKLOAD)) {
     const w = WORKLOADS.find((x) => x.name === 'echo-small-pipelined')!;
     const r = await runOnce(ctx, w, 'thin', 0);
     log(`  headroom check (thin, echo-small-pipelined): ${r.ok ? `${r.value!.toFixed(0)} msg/s` : `FAILED: ${r.error}`}`);
@@ -836,6 +854,7 @@ async function main(): Promise<number> {
     notes,
     elapsedS: (Date.now() - started) / 1000,
     command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    ...(soak === undefined ? {} : { soak }),
   };
   const md = renderMarkdown(input);
   const svg = renderSvg(input);
@@ -861,7 +880,7 @@ async function main(): Promise<number> {
   log('');
   log(md);
   log(`bench: wrote ${written.join(', ')}`);
-  return records.some((r) => !r.ok) ? 1 : 0;
+  return records.some((r) => !r.ok) || soak?.ok === false ? 1 : 0;
 }
 
 main().then(
