@@ -120,7 +120,7 @@ function num(j: LoadgenJson, key: string): number {
 function latency(j: LoadgenJson): { p50?: number; p99?: number } {
   const l = j.latency_us as { p50?: number; p99?: number; count?: number } | undefined;
   if (l === undefined || !l.count) return {};
-  return { p50: l.p50, p99: l.p99 };
+  return { ...(l.p50 === undefined ? {} : { p50: l.p50 }), ...(l.p99 === undefined ? {} : { p99: l.p99 }) };
 }
 
 /** A permessage-deflate message for the deflate-memory workload, compressed like a client would. */
@@ -527,7 +527,7 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
       const rss1 = readStatusKiB(srv.pid, 'VmRSS');
       await sleep(s.settleMs);
       const rss2 = readStatusKiB(srv.pid, 'VmRSS');
-      record.serverRssKiB = rss2 ?? undefined;
+      if (rss2 !== null) record.serverRssKiB = rss2;
       lg.writeLine('close');
       if (!(await lg.waitExit(60000))) throw new Error('loadgen did not exit after the idle hold');
       if (rssBefore === null || rss2 === null) throw new Error('server exited during the measurement');
@@ -548,7 +548,8 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
       if (l.p99 !== undefined) record.latencyP99Us = l.p99;
       record.loadgenCpu = num(json, 'loadgen_cpu');
       record.loadgenCpuUser = num(json, 'loadgen_cpu_user');
-      record.serverRssKiB = readStatusKiB(srv.pid, 'VmRSS') ?? undefined;
+      const rss = readStatusKiB(srv.pid, 'VmRSS');
+      if (rss !== null) record.serverRssKiB = rss;
       if (!(record.value > 0)) throw new Error('no progress during the measured window');
     } else {
       const n = w.connections!(s);

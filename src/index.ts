@@ -32,6 +32,21 @@ export {
 } from './node/server/options.js';
 export type { HandshakeAccept, HandshakeDecision, HandshakeReject, HandshakeRequest } from './protocol/handshake/decision.js';
 export { connect } from './node/client/connect.js';
+export {
+  isRetryable,
+  ReconnectingClient,
+  type ReconnectingClientEvents,
+  type ReconnectingClientOptions,
+  type ReconnectingClientState,
+} from './node/client/reconnecting-client.js';
+export {
+  backoffDelay,
+  DEFAULT_RECONNECT_FACTOR,
+  DEFAULT_RECONNECT_INITIAL_DELAY,
+  DEFAULT_RECONNECT_JITTER,
+  DEFAULT_RECONNECT_MAX_DELAY,
+  type ReconnectOptions,
+} from './node/client/backoff.js';
 export { DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, type ConnectOptions } from './node/client/options.js';
 export { parseWebSocketUrl } from './node/client/url.js';
 export { CloseCode, ErrorCode, WebSocketError, type RefusalResponse } from './protocol/errors.js';

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
+import { runReconnecting } from './connect-reconnecting.js';
 import { demoPage } from './demo-page.js';
+import { formatReceivedMessage } from './received-message.js';
 
 const MAIN_HELP = `wsforge: a strict, fast WebSocket server and client
 
@@ -55,6 +57,9 @@ Options:
   --timeout <ms>                 handshake timeout (default 10000)
   --insecure                     accept any TLS certificate (wss:// to a self-signed server)
   --deflate                      offer permessage-deflate (RFC 7692)
+  --reconnect                    reconnect after a drop or a failed attempt, with backoff (1 s
+                                 doubling to 30 s, with jitter); lines typed meanwhile are sent
+                                 once connected; exits 0 when stdin ends, 1 if it gives up
   -h, --help                     show this help
 
 Exit status: 0 when the connection closes normally (1000 or 1001), 1 when it fails or closes with
@@ -194,6 +199,7 @@ async function connectCommand(args: string[]): Promise<void> {
     timeout: { type: 'string' },
     insecure: { type: 'boolean', default: false },
     deflate: { type: 'boolean', default: false },
+    reconnect: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -219,6 +225,10 @@ async function connectCommand(args: string[]): Promise<void> {
   }
   if (values.insecure) options.tls = { rejectUnauthorized: false };
   if (values.deflate) options.perMessageDeflate = true;
+  if (values.reconnect) {
+    runReconnecting(positionals[0]!, options, { echo: values.echo as boolean, binary: values.binary as boolean, verbose: values.verbose as boolean }, fail);
+    return;
+  }
   // Echo mode relays whatever the peer sends, so allow what the server side allows by default.
   let ws: WebSocket;
   try {
@@ -235,13 +245,7 @@ async function connectCommand(args: string[]): Promise<void> {
       ws.send(data);
       if (!verbose) return;
     }
-    if (isBinary) {
-      const bytes = data as Buffer;
-      const shown = bytes.subarray(0, 256).toString('hex');
-      process.stdout.write(`[binary ${bytes.length} bytes] ${shown}${bytes.length > 256 ? '…' : ''}\n`);
-    } else {
-      process.stdout.write(`${data as string}\n`);
-    }
+    process.stdout.write(formatReceivedMessage(data, isBinary));
   });
   ws.on('close', (code, reason) => {
     const normal = code === 1000 || code === 1001;

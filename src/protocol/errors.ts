@@ -74,6 +74,9 @@ export const ErrorCode = {
   HANDSHAKE_HEADERS_TOO_LARGE: 'WSF_ERR_HANDSHAKE_HEADERS_TOO_LARGE',
   HANDSHAKE_CONNECTION: 'WSF_ERR_HANDSHAKE_CONNECTION',
   INVALID_URL: 'WSF_ERR_INVALID_URL',
+  // Client proxies: the proxy cannot be reached or spoke no proxy protocol; the proxy refused the tunnel.
+  PROXY_CONNECTION: 'WSF_ERR_PROXY_CONNECTION',
+  PROXY_REFUSED: 'WSF_ERR_PROXY_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -9,12 +9,17 @@ import { ErrorCode, WebSocketError } from '../../protocol/errors.js';
 import type { ClientExtensionFactory } from '../../protocol/extensions/extension.js';
 import { clientPerMessageDeflate } from '../../protocol/extensions/permessage-deflate/negotiation.js';
 import { type ClientHandshake, createClientHandshake, formatUpgradeRequest } from '../../protocol/handshake/client-request.js';
-import { checkHandshakeResponse } from '../../protocol/handshake/client-response.js';
+import { checkHandshakeResponse, type ClientHandshakeResult } from '../../protocol/handshake/client-response.js';
 import { responseBodyComplete, responseBodyPrefix } from '../../protocol/http1/body.js';
 import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseResponseHead } from '../../protocol/http1/head-parser.js';
-import { WebSocket } from '../connection/websocket.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
+import { httpProxyTunnel } from './http-proxy-tunnel.js';
+import { proxyFromEnvironment } from './proxy-from-env.js';
+import { parseProxyUrl } from './proxy-server.js';
+import { socks5Tunnel } from './socks5-tunnel.js';
 import { openDirectTransport, type TransportOpener } from './transport.js';
+import { unixSocketTransport } from './unix-socket-transport.js';
 import { parseWebSocketUrl, targetOf, type WebSocketTarget } from './url.js';
 
 /** How much of a refusal's body is shown in the error, and how long to wait for it. */
@@ -28,8 +33,10 @@ const REFUSAL_BODY_WAIT = 200;
 export function connect(address: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
   let url: URL;
   let handshake: ClientHandshake;
+  let opener: TransportOpener;
   try {
     url = parseWebSocketUrl(address);
+    opener = chooseTransport(targetOf(url), options);
     if (options.signal?.aborted) throw abortError();
     const deflate = options.perMessageDeflate;
     const extensions: ClientExtensionFactory[] = [
@@ -46,7 +53,20 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   } catch (error) {
     return Promise.reject(error);
   }
-  return new ConnectAttempt(url, handshake, options, openDirectTransport).promise;
+  return new ConnectAttempt(url, handshake, options, opener).promise;
+}
+
+/**
+ * How to reach the target: its Unix socket (ws+unix: or `socketPath`), the proxy of the
+ * `proxy` option or of the environment (README "Proxies"), or straight over TCP.
+ */
+function chooseTransport(target: WebSocketTarget, options: ConnectOptions): TransportOpener {
+  const socketPath = options.socketPath ?? target.socketPath;
+  if (socketPath !== undefined) return unixSocketTransport(socketPath);
+  const proxy = options.proxy === undefined ? proxyFromEnvironment(target, process.env) : options.proxy;
+  if (proxy === false || proxy === null) return openDirectTransport;
+  const server = parseProxyUrl(proxy);
+  return server.protocol === 'http' ? httpProxyTunnel(server) : socks5Tunnel(server);
 }
 
 function abortError(): WebSocketError {
@@ -59,7 +79,10 @@ class ConnectAttempt {
   private resolve!: (ws: WebSocket) => void;
   private reject!: (error: WebSocketError) => void;
   private readonly target: WebSocketTarget;
-  private readonly stream: Duplex;
+  /** The stream the handshake runs over; inside a proxy tunnel with TLS, not the one opened first. */
+  private stream: Duplex;
+  /** The stream the opener started with, when the handshake moved to another one (TLS in a tunnel). */
+  private outer: Duplex | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly request: string;
   private received: Buffer | null = null;
@@ -92,10 +115,21 @@ class ConnectAttempt {
     this.stream = transport.stream;
     this.stream.on('error', this.onError);
     transport.ready.then(
-      () => {
-        if (this.settled) return;
+      (inner) => {
+        if (inner !== undefined && inner !== this.stream) {
+          this.outer = this.stream;
+          this.outer.off('error', this.onError);
+          this.stream = inner;
+          inner.on('error', this.onError);
+        }
+        if (this.settled) {
+          this.stream.destroy();
+          return;
+        }
         this.stream.on('data', this.onData);
         this.stream.on('close', this.onClose);
+        // A tunnel hands the stream over paused (bytes of the target may be waiting in it).
+        this.stream.resume();
         this.stream.write(this.request);
       },
       (error: WebSocketError) => this.fail(error),
@@ -145,7 +179,7 @@ class ConnectAttempt {
       else setTimeout(() => this.failWithStatus(), REFUSAL_BODY_WAIT).unref();
       return;
     }
-    let result;
+    let result: ClientHandshakeResult;
     try {
       result = checkHandshakeResponse(this.handshake, response);
     } catch (error) {
@@ -153,18 +187,15 @@ class ConnectAttempt {
       return;
     }
     this.settle();
-    const ws = new WebSocket(
-      this.stream,
-      {
-        ...this.options,
-        role: 'client',
-        url: this.url.href,
-        protocol: result.protocol,
-        extension: result.extension,
-        head: received.subarray(end),
-      },
-      { deferReading: true, emitOpen: true, handshake: { request: this.request, response } },
-    );
+    const ws = new WebSocket(this.stream, {
+      ...this.options,
+      role: 'client',
+      url: this.url.href,
+      protocol: result.protocol,
+      extension: result.extension,
+      head: received.subarray(end),
+      [connectionStart]: { deferReading: true, emitOpen: true, handshake: { request: this.request, response } },
+    } as InternalInit);
     this.resolve(ws);
   }
 
@@ -199,6 +230,7 @@ class ConnectAttempt {
     if (this.settled) return;
     this.settle();
     this.stream.destroy();
+    this.outer?.destroy();
     this.reject(error);
   }
 

@@ -23,6 +23,16 @@ export interface ConnectOptions extends ConnectionOptions {
   extensions?: readonly ClientExtensionFactory[];
   /** Abort the connection attempt. */
   signal?: AbortSignal;
+  /**
+   * The proxy to tunnel through: `http://[user:pass@]host:port` (HTTP CONNECT), `socks5://`
+   * (the target's name resolved here) or `socks5h://` (resolved by the proxy), with optional
+   * credentials. `false`: connect directly, whatever the environment says. Default: from
+   * the environment (`HTTPS_PROXY` for wss:, `HTTP_PROXY` for ws:, `ALL_PROXY`, `NO_PROXY`;
+   * README "Proxies").
+   */
+  proxy?: string | URL | false;
+  /** Connect over this Unix socket instead of TCP (the URL still gives the Host and path). */
+  socketPath?: string;
 }
 
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 10_000;

@@ -65,7 +65,13 @@ export interface WebSocketInit extends ConnectionOptions {
   head?: Buffer | undefined;
 }
 
-/** How the server and connect() start a connection: what users do not set. */
+/** @internal How the server and connect() start a connection: what users do not set, under a key they cannot reach. */
+export const connectionStart: unique symbol = Symbol('wsforge.connectionStart');
+
+/** @internal The init object as the server and connect() pass it. */
+export type InternalInit = WebSocketInit & { [connectionStart]?: ConnectionStart };
+
+/** @internal */
 export interface ConnectionStart {
   /** Shared by every connection of a server. */
   readonly settings?: SharedSettings;
@@ -114,7 +120,7 @@ class HeldOutput implements BudgetHolder {
   constructor(readonly ws: WebSocket) {
     // An error means the socket is failing or ended: its 'close' follows and does the rest.
     this.written = (error) => {
-      if (error == null) ws.handleSocketDrain();
+      if (error === undefined || error === null) ws.handleSocketDrain();
     };
   }
 
@@ -142,6 +148,7 @@ class ConnectionExtras {
 }
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
+const NO_START: ConnectionStart = Object.freeze({});
 
 export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly CONNECTING = ReadyState.CONNECTING;
@@ -154,8 +161,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   private readonly settings: SharedSettings;
   private flags = 0;
   /** Keepalive stamps (keepalive.ts clock units): data last received; a message last sent or received. */
-  private seenAt: number;
-  private messageAt: number;
+  private seenAt = 0;
+  private messageAt = 0;
   /** What only some connections need, allocated on first use (see ConnectionExtras). */
   private extras: ConnectionExtras | null = null;
 
@@ -165,7 +172,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * WebSocket over a transport opened by other means (a handshake done with node:http, a test
    * pair of streams).
    */
-  constructor(transport: Duplex, init: WebSocketInit, start: ConnectionStart = {}) {
+  constructor(transport: Duplex, init: WebSocketInit) {
     if (typeof transport === 'string' || transport instanceof URL) {
       throw new TypeError(
         'new WebSocket(url) is the browser API: use `await connect(url)` from "wsforge", ' +
@@ -173,10 +180,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       );
     }
     super();
+    const start = (init as InternalInit)[connectionStart] ?? NO_START;
     // No listener table until a listener is added (see listener-table.ts).
     withoutListenerTable(this);
     this.socket = transport;
-    this.seenAt = this.messageAt = coarseNow();
     if (init.protocol !== undefined && init.protocol !== '') this.more().protocol = init.protocol;
     if (init.url !== undefined) this.more().url = init.url;
     if (start.handshake !== undefined) this.more().handshake = start.handshake;
@@ -192,6 +199,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       if (settings.server === null) clientKeepalive(settingsPeriod(settings)).members.add(this);
       settings.keepalive.joined();
     }
+    // After joined(), which brings the clock up to date.
+    this.seenAt = this.messageAt = coarseNow();
     // 'drain' is listened to only once send() has returned false (fewer listeners per idle socket).
     if (start.deferReading) {
       // Client side: the caller attaches its handlers after `await connect()`; frames that came
@@ -286,8 +295,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Bytes accepted for sending and not yet written to the network (queued, held, in the socket). */
   get bufferedAmount(): number {
-    const held = this.extras?.held;
-    return this.session.pendingBytes + (held == null ? 0 : held.bytes) + this.socket.writableLength;
+    const held = this.extras?.held ?? null;
+    return this.session.pendingBytes + (held === null ? 0 : held.bytes) + this.socket.writableLength;
   }
 
   /** The remote address of the underlying socket, when it has one. */
@@ -297,7 +306,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Whether a message may be sent now (open, and no close frame sent). */
   get canSend(): boolean {
-    return this.session.canSendMessage && !(this.flags & FLAG_CLOSE_EMITTED);
+    return this.session.canSendMessage && !(this.flags & (FLAG_CLOSE_EMITTED | FLAG_SOCKET_GONE));
   }
 
   /**
@@ -466,8 +475,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Leave a topic. Returns false when not subscribed. */
   unsubscribe(topic: string): boolean {
-    const topics = this.extras?.topics;
-    if (topics == null || !topics.delete(topic)) return false;
+    const topics = this.extras?.topics ?? null;
+    if (topics === null || !topics.delete(topic)) return false;
     this.settings.server?.topics.remove(topic, this);
     return true;
   }
@@ -486,7 +495,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * the server's `pubsub` adapter). Returns how many local subscribers got it.
    */
   publish(topic: string, data: SendData, options?: { binary?: boolean; compress?: boolean }): number {
-    return this.serverHooks('publish').publishFrom(this, topic, data, options);
+    const server = this.serverHooks('publish');
+    if (!this.canSend) throw new WebSocketError(ErrorCode.NOT_OPEN, 'the connection is not open (closing or closed)');
+    return server.publishFrom(this, topic, data, options);
   }
 
   private serverHooks(what: string): NonNullable<SharedSettings['server']> {
@@ -688,9 +699,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Write what was held, in order, with whatever the session produced since. */
   private writeHeld(): void {
-    const held = this.extras?.held;
+    const held = this.extras?.held ?? null;
     let pieces: Buffer[] = [];
-    if (held != null && held.pieces.length > 0) {
+    if (held !== null && held.pieces.length > 0) {
       pieces = held.pieces;
       held.pieces = [];
       held.bytes = 0;
@@ -708,8 +719,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Drop every held piece (the connection is gone). */
   private releaseHeld(): void {
-    const held = this.extras?.held;
-    if (held == null || held.pieces.length === 0) return;
+    const held = this.extras?.held ?? null;
+    if (held === null || held.pieces.length === 0) return;
     const pieces = held.pieces;
     held.pieces = [];
     held.bytes = 0;
@@ -733,8 +744,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   private endTransport(): void {
     if (this.flags & FLAG_SOCKET_GONE) return;
-    const held = this.extras?.held;
-    if (this.session.outputLength > 0 || (held != null && held.pieces.length > 0)) this.flags |= FLAG_END_AFTER_FLUSH;
+    const held = this.extras?.held ?? null;
+    if (this.session.outputLength > 0 || (held !== null && held.pieces.length > 0)) this.flags |= FLAG_END_AFTER_FLUSH;
     else this.socket.end();
     if (this.closeTimer === null) {
       this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout, this);
@@ -749,6 +760,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.failure = error;
     this.reportError(error);
     this.releaseHeld();
+    // Nothing more is written to it; its 'close' follows.
+    this.flags |= FLAG_SOCKET_GONE;
     this.socket.destroy();
   }
 
@@ -812,8 +825,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       code = this.failure.closeCode;
     }
     const settings = this.settings;
-    const topics = this.extras?.topics;
-    if (topics != null && settings.server !== null) {
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
       for (const topic of topics) settings.server.topics.remove(topic, this);
       topics.clear();
     }

@@ -58,6 +58,11 @@ export interface ServerHandlers extends ConnectionHandlers {
 export interface ListenOptions {
   port?: number;
   host?: string;
+  /**
+   * Listen on this Unix domain socket instead of TCP (`port` and `host` are then ignored).
+   * The file must not exist; it is removed when the server closes.
+   */
+  path?: string;
   backlog?: number;
   /** Serve `wss://`: options for `tls.createServer` (at least `cert` and `key`). */
   tls?: TlsOptions;
@@ -69,7 +74,8 @@ export interface WebSocketServerEvents {
   error: [error: Error];
   /** A handshake was refused: the HTTP status and the reason. */
   rejected: [status: number, reason: string, request: HandshakeRequest | undefined];
-  listening: [address: AddressInfo];
+  /** The bound address: the socket path when listening on a Unix socket. */
+  listening: [address: AddressInfo | string];
   close: [];
 }
 

@@ -26,7 +26,7 @@ import { listenerThrew } from '../connection/listener-errors.js';
 import { resolveSettings, type ServerHooks, type SharedSettings } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
 import { SendStatus } from '../connection/send-status.js';
-import { WebSocket } from '../connection/websocket.js';
+import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
@@ -121,8 +121,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     };
   }
 
-  /** Listen on raw TCP (or TLS): handshakes are parsed here, without node:http. */
-  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+  /**
+   * Listen on raw TCP (or TLS), or on a Unix socket with `path`: handshakes are parsed here,
+   * without node:http. Resolves with the bound address (the path for a Unix socket).
+   */
+  listen(options: ListenOptions & { path: string }): Promise<string>;
+  listen(options?: ListenOptions): Promise<AddressInfo>;
+  listen(options: ListenOptions = {}): Promise<AddressInfo | string> {
     if (this.server !== null) return Promise.reject(new Error('already listening'));
     const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
     // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
@@ -138,19 +143,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         reject(error);
       };
       server.once('error', onError);
-      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: options.backlog ?? 511 }, () => {
+      const backlog = options.backlog ?? 511;
+      const where = options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog } : { path: options.path, backlog };
+      server.listen(where, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
-        const address = server.address() as AddressInfo;
+        const address = server.address() as AddressInfo | string;
         this.emit('listening', address);
         resolve(address);
       });
     });
   }
 
-  /** The bound address in standalone mode. */
-  address(): AddressInfo | null {
-    return (this.server?.address() as AddressInfo | null) ?? null;
+  /** The bound address in standalone mode: the socket path when listening on a Unix socket. */
+  address(): AddressInfo | string | null {
+    return this.server?.address() ?? null;
   }
 
   /**
@@ -292,7 +299,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
       return;
     }
-    this.admitHttp1(socket, head, rest);
+    // An async decision settles itself (its rejections are answered inside): nothing to await here.
+    void this.admitHttp1(socket, head, rest);
   }
 
   /**
@@ -355,11 +363,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return null;
     }
     writeAcceptance(socket, key!, outcome);
-    const ws = new WebSocket(
-      socket,
-      { role: 'server', protocol: outcome.protocol, extension: outcome.extension, head: rest },
-      { settings: this.settings, options: this.options },
-    );
+    const ws = new WebSocket(socket, {
+      role: 'server',
+      protocol: outcome.protocol,
+      extension: outcome.extension,
+      head: rest,
+      [connectionStart]: { settings: this.settings, options: this.options },
+    } as InternalInit);
     if (outcome.data !== undefined) ws.data = outcome.data;
     this.clients.add(ws);
     try {

@@ -52,13 +52,13 @@ export class PreparedMessage {
     sharedFrames.add(this.frame);
   }
 
-  /** The compressed frame for a setting, if it has been made. */
+  /** @internal The compressed frame for a setting, if it has been made. */
   compressedFrameFor(key: string): Buffer | null {
     return this.variants?.get(key)?.frame ?? null;
   }
 
   /**
-   * Have the compressed frame for `encoding`'s setting made (once, whoever asks first) and
+   * @internal Have the compressed frame for `encoding`'s setting made (once, whoever asks first) and
    * handed to `waiter`; a failure is handed on too.
    */
   requestCompressedFrame(encoding: SharedEncoding, waiter: CompressedFrameWaiter): void {

@@ -90,7 +90,7 @@ export abstract class FrameParser {
   private messageWireLength = 0;
   private fragmentCount = 0;
   private rare: ParserRareState | null = null;
-  /** The negotiated RSV1 extension (permessage-deflate), or null. */
+  /** @internal The negotiated RSV1 extension (permessage-deflate), or null. */
   protected extension: MessageExtension | null = null;
 
   constructor(
@@ -188,7 +188,7 @@ export abstract class FrameParser {
   }
 
   /**
-   * From now on, parse data frames but drop them without validating or decoding them (this
+   * @internal From now on, parse data frames but drop them without validating or decoding them (this
    * endpoint has sent its close frame, RFC 6455 §7.1.2). A decode in progress is abandoned and
    * what arrived meanwhile is parsed at once, so the peer's close frame is not held back.
    */
@@ -207,7 +207,7 @@ export abstract class FrameParser {
     }
   }
 
-  /** Stop parsing for good and drop what is held (the transport is gone). */
+  /** @internal Stop parsing for good and drop what is held (the transport is gone). */
   protected stopParsing(): void {
     this.state = STATE_STOPPED;
     this.parserBits &= ~BIT_PAUSED;
@@ -599,7 +599,7 @@ export abstract class FrameParser {
     }
   }
 
-  /** Fail the connection: stop, then report (the owner sends the close frame). */
+  /** @internal Fail the connection: stop, then report (the owner sends the close frame). */
   protected fail(code: ErrorCode, message: string): void {
     this.stopParsing();
     this.onReceiveError(new WebSocketError(code, message));

@@ -12,7 +12,7 @@ import { encodeClosePayload, parseClosePayload } from '../close.js';
 import { closeReasonForError, CloseCode, ErrorCode, WebSocketError } from '../errors.js';
 import type { MessageExtension } from '../extensions/extension.js';
 import { EMPTY, type Frame, MAX_CONTROL_PAYLOAD, Opcode } from '../frame/opcode.js';
-import type { CompressedFrameWaiter, PreparedMessage } from '../frame/prepared.js';
+import type { PreparedMessage } from '../frame/prepared.js';
 import { writeFrame, writeTextFrame } from '../frame/writer.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, FrameParser, type ReceiverLimits } from '../receive/frame-parser.js';
 import { OutputBuffer } from '../send/output-buffer.js';
@@ -94,7 +94,7 @@ class SessionRareState {
   closeReason = '';
 }
 
-export class ProtocolSession extends FrameParser implements CompressedFrameWaiter {
+export class ProtocolSession extends FrameParser {
   /** Booleans, the ready state and the pending-pong bytes packed in one number (SESSION_* bits). */
   private sessionBits: number;
   /** State few connections need (a send queue, the peer's close), allocated on first use. */

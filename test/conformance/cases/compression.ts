@@ -36,7 +36,7 @@ export function jsonLike(n: number, seed: number): Buffer {
     const r = seededRandom(seed);
     const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
     let s = '[';
-    for (let i = 0; s.length < n; i++) {
+    while (s.length < n) {
       s += `{"id":${Math.floor(r() * 1e6)},"user":"${names[Math.floor(r() * names.length)]}","score":${(r() * 100).toFixed(3)},"tags":["t${Math.floor(r() * 50)}","t${Math.floor(r() * 50)}"],"active":${r() < 0.5}},`;
     }
     b = Buffer.from(s.slice(0, n), 'latin1');
