@@ -37,7 +37,7 @@ import {
   renderSvg,
   summarize,
 } from './report.js';
-import { renderSoak, runSoak, SOAK_WORKLOAD, type SoakResult } from './soak.js';
+import { runSoak, SOAK_WORKLOAD, type SoakResult } from './soak.js';
 
 // build/bench/run.js -> repository root
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
