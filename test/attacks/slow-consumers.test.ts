@@ -68,9 +68,10 @@ describe('attack: slow consumers', () => {
     assert.deepEqual(probe.errors, [], 'the good clients saw no error, gap or reordering');
     assert.ok(peak <= ceiling, `server peak RSS ${mib(peak)} is over the ceiling ${mib(ceiling)}`);
     assert.equal(dropped.closeCodes['1008'], CONNECTIONS, `close codes: ${JSON.stringify(dropped.closeCodes)}`);
-    // Before the fix good clients waited 16 s. The bound leaves room for the seconds in which the
-    // server writes to 5,000 sockets until their kernel buffers are full and the budget is reached.
-    assert.ok(during.max <= 5000, `a good client waited ${during.max.toFixed(0)} ms for a message`);
+    // Before the fix good clients waited 16 s, and longer the longer it ran. The bound leaves room
+    // for the first seconds, in which the server writes to 5,000 sockets until their kernel buffers
+    // are full (about 200 KiB each) and only then can tell that they do not read.
+    assert.ok(during.max <= 8000, `a good client waited ${during.max.toFixed(0)} ms for a message`);
     // With the slow consumers gone, five clients at 500 messages/s: delivery within a few event-loop turns.
     assert.ok(steady.p99 <= 100, `after the drop, good clients' p99 is ${steady.p99.toFixed(1)} ms`);
   });
