@@ -815,7 +815,7 @@ async function main(): Promise<number> {
         { root: ROOT, startServer: () => startServer('wsforge', 'echo', false), waitListening, pinnedCommand, log },
         { durationS, longLived: quick ? 10 : 50, inflight: 4, churn: quick ? 5 : 20 },
       );
-      log(`  soak: ${soak.ok ? 'pass' : `FAILED: ${soak.error}`}; RSS ${soak.rssStartKiB} → ${soak.rssMidKiB} → ${soak.rssEndKiB} KiB, slope ${soak.slopeKiBPerMin.toFixed(1)} KiB/min`);
+      log(`  soak: ${soak.ok ? 'pass' : `FAILED: ${soak.error}`}; RSS ${soak.rssStartKiB} → ${soak.rssMidKiB} → ${soak.rssEndKiB} KiB, slope ${soak.slopeKiBPerMin.toFixed(0)} KiB/min (second half ${soak.secondHalfSlopeKiBPerMin.toFixed(0)})`);
     } else {
       notes.push('soak skipped: it runs against wsforge, which is not among the servers');
     }

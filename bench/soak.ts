@@ -30,6 +30,8 @@ export interface SoakResult {
   warmupS: number;
   /** least-squares slope of VmRSS after the warmup */
   slopeKiBPerMin: number;
+  /** the same over the second half of the run: heap growth settles early, a leak goes on */
+  secondHalfSlopeKiBPerMin: number;
   serverCpu: number;
   lost: number;
   mismatched: number;
@@ -78,6 +80,7 @@ export async function runSoak(deps: SoakDeps, settings: SoakSettings): Promise<S
     rssMaxKiB: Number.NaN,
     warmupS: Math.min(60, settings.durationS * 0.1),
     slopeKiBPerMin: Number.NaN,
+    secondHalfSlopeKiBPerMin: Number.NaN,
     serverCpu: Number.NaN,
     lost: 0,
     mismatched: 0,
@@ -163,9 +166,11 @@ function summarizeRss(result: SoakResult): void {
   result.rssEndKiB = samples[samples.length - 1]![1];
   result.rssMaxKiB = Math.max(...samples.map(([, rss]) => rss));
   result.slopeKiBPerMin = slope(steady) * 60;
+  result.secondHalfSlopeKiBPerMin = slope(samples.filter(([t]) => t >= end / 2)) * 60;
 }
 
 const mib = (kib: number): string => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : '–');
+const perMinute = (kib: number): string => (Number.isFinite(kib) ? `${kib.toFixed(0)} KiB/min` : '–');
 
 /** The soak section of the benchmark report (markdown lines). */
 export function renderSoak(result: SoakResult): string[] {
@@ -176,12 +181,12 @@ export function renderSoak(result: SoakResult): string[] {
     '',
     `wsforge echo server, ${(s.durationS / 60).toFixed(1)} min: ${s.longLived} long-lived \`ws\` clients with ${s.inflight} checked messages in flight each ` +
       `(1 B-64 KiB, text and binary), and ${s.churn} short-lived raw connections at a time, opened and closed continuously ` +
-      `(${Object.keys(result.churn).join(', ')}). Server VmRSS sampled from /proc; the slope is over the run after a ${result.warmupS.toFixed(0)} s warmup.`,
+      `(${Object.keys(result.churn).join(', ')}). Server VmRSS sampled from /proc; the slope is over the run after a ${result.warmupS.toFixed(0)} s warmup, and over its second half.`,
     '',
-    `| result | RSS start | RSS middle | RSS end | RSS max | RSS slope | lost | mismatched | long-lived disconnected | long-lived echoes | short-lived connections | server CPU |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| result | RSS start | RSS middle | RSS end | RSS max | RSS slope | slope, 2nd half | lost | mismatched | long-lived disconnected | long-lived echoes | short-lived connections | server CPU |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     `| ${result.ok ? 'pass' : '**FAIL**'} | ${mib(result.rssStartKiB)} | ${mib(result.rssMidKiB)} | ${mib(result.rssEndKiB)} | ${mib(result.rssMaxKiB)} | ` +
-      `${Number.isFinite(result.slopeKiBPerMin) ? `${result.slopeKiBPerMin.toFixed(1)} KiB/min` : '–'} | ${result.lost} | ${result.mismatched} | ${result.longLivedClosed} | ` +
+      `${perMinute(result.slopeKiBPerMin)} | ${perMinute(result.secondHalfSlopeKiBPerMin)} | ${result.lost} | ${result.mismatched} | ${result.longLivedClosed} | ` +
       `${result.longLivedEchoed} | ${churned} | ${Number.isFinite(result.serverCpu) ? `${(result.serverCpu * 100).toFixed(0)}%` : '–'} |`,
     '',
     `Short-lived connections by kind: ${Object.entries(result.churn).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`,
