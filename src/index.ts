@@ -50,6 +50,7 @@ export {
 export { DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, type ConnectOptions } from './node/client/options.js';
 export { parseWebSocketUrl } from './node/client/url.js';
 export { CloseCode, ErrorCode, WebSocketError, type RefusalResponse } from './protocol/errors.js';
+export { InvalidOptionError } from './protocol/options/invalid-option-error.js';
 export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from './protocol/receive/frame-parser.js';
 export { DEFAULT_MAX_HEADER_SIZE } from './protocol/http1/head-parser.js';
 export { Opcode, type Frame } from './protocol/frame/opcode.js';

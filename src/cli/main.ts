@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
 import { runReconnecting } from './connect-reconnecting.js';
+import { integerInRange, MAX_TIMER_MS } from './integer-flag.js';
 import { demoPage } from './demo-page.js';
 import { formatReceivedMessage } from './received-message.js';
 
@@ -68,6 +69,13 @@ another code, 2 for bad arguments.
 
 class UsageError extends Error {}
 
+/** A numeric flag's value, or a UsageError saying the range: one line, exit status 2. */
+function integerFlag(text: string, flag: string, min: number, max: number, unit: string): number {
+  const value = integerInRange(text, min, max);
+  if (value === undefined) throw new UsageError(`${flag} must be an integer from ${min} to ${max} (${unit}), got "${text}"`);
+  return value;
+}
+
 function fail(message: string, status: number): never {
   process.stderr.write(`wsforge: ${message}\n`);
   process.exit(status);
@@ -102,16 +110,12 @@ async function serve(args: string[]): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const mode = values.mode as string;
   if (mode !== 'echo' && mode !== 'broadcast') throw new UsageError(`--mode must be echo or broadcast, got "${mode}"`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${String(values.port)}"`);
+  const port = integerFlag(values.port as string, '--port', 0, 65535, '0 for any free port');
   const certFile = values['tls-cert'] as string | undefined;
   const keyFile = values['tls-key'] as string | undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  let maxPayload: number | undefined;
-  if (values['max-payload'] !== undefined) {
-    maxPayload = Number(values['max-payload']);
-    if (!Number.isInteger(maxPayload) || maxPayload <= 0) throw new UsageError('--max-payload must be a positive integer');
-  }
+  const maxPayloadText = values['max-payload'] as string | undefined;
+  const maxPayload = maxPayloadText === undefined ? undefined : integerFlag(maxPayloadText, '--max-payload', 1, Number.MAX_SAFE_INTEGER, 'bytes');
   const quiet = values.quiet as boolean;
   const verbose = values.verbose as boolean;
   const log = (line: string) => {
@@ -218,11 +222,7 @@ async function connectCommand(args: string[]): Promise<void> {
   const options: ConnectOptions = { headers };
   const protocols = values.subprotocol as string[] | undefined;
   if (protocols !== undefined) options.protocols = protocols;
-  if (values.timeout !== undefined) {
-    const timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout must be a positive number of ms');
-    options.handshakeTimeout = timeout;
-  }
+  if (values.timeout !== undefined) options.handshakeTimeout = integerFlag(values.timeout as string, '--timeout', 1, MAX_TIMER_MS, 'ms');
   if (values.insecure) options.tls = { rejectUnauthorized: false };
   if (values.deflate) options.perMessageDeflate = true;
   if (values.reconnect) {

@@ -62,6 +62,8 @@ export const ErrorCode = {
   CONNECTION_LOST: 'WSF_ERR_CONNECTION_LOST',
   NOT_OPEN: 'WSF_ERR_NOT_OPEN',
   INVALID_ARGUMENT: 'WSF_ERR_INVALID_ARGUMENT',
+  /** An options object with an unknown key, a wrong type or a value out of range (a TypeError, see InvalidOptionError). */
+  INVALID_OPTION: 'WSF_ERR_INVALID_OPTION',
   INTERNAL: 'WSF_ERR_INTERNAL',
   // Handshake (client side: what the server answered; server side: why a request was refused).
   HANDSHAKE_TIMEOUT: 'WSF_ERR_HANDSHAKE_TIMEOUT',

@@ -3,6 +3,7 @@
  * Usable on its own to build a WebSocket endpoint over any transport.
  */
 export { CloseCode, closeCodeForError, closeReasonForError, ErrorCode, WebSocketError } from './errors.js';
+export { InvalidOptionError } from './options/invalid-option-error.js';
 export { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES, parseClosePayload, type ClosePayload } from './close.js';
 export { isValidUtf8, Utf8Validator } from './utf8.js';
 

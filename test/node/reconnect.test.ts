@@ -52,9 +52,12 @@ describe('backoffDelay (pure)', () => {
     assert.equal(backoffDelay(5000, { initialDelay: 0, maxDelay: 7, jitter: 0 }), 0);
   });
 
-  test('bad options are refused at construction (WSF_ERR_INVALID_ARGUMENT)', () => {
-    for (const reconnect of [{ factor: 0.5 }, { jitter: 2 }, { initialDelay: -1 }, { maxRetries: -1 }]) {
-      assert.throws(() => new ReconnectingClient('ws://127.0.0.1:1/', { reconnect }), (error: unknown) => error instanceof WebSocketError && error.code === 'WSF_ERR_INVALID_ARGUMENT');
+  test('bad options are refused at construction (a TypeError, WSF_ERR_INVALID_OPTION, naming the option)', () => {
+    for (const [name, reconnect] of Object.entries({ factor: { factor: 0.5 }, jitter: { jitter: 2 }, initialDelay: { initialDelay: -1 }, maxRetries: { maxRetries: -1 } })) {
+      assert.throws(
+        () => new ReconnectingClient('ws://127.0.0.1:1/', { reconnect }),
+        (error: unknown) => error instanceof TypeError && (error as { code?: string }).code === 'WSF_ERR_INVALID_OPTION' && error.message.includes(`reconnect.${name}`),
+      );
     }
   });
 });

@@ -87,9 +87,16 @@ describe('topics (decision: uWebSockets semantics)', () => {
     assert.equal(ws.unsubscribe('b'), true);
     assert.equal(ws.unsubscribe('b'), false);
     assert.equal(server.wss.subscriberCount('b'), 0);
-    const closed = nextEvent(ws, 'close', 2000);
+    let topicsAtClose: string[] = [];
+    const closed = new Promise<void>((resolve) =>
+      ws.once('close', () => {
+        topicsAtClose = [...ws.topics];
+        resolve();
+      }),
+    );
     peer.destroy();
     await closed;
+    assert.deepEqual(topicsAtClose, ['a'], "close listeners still see the connection's topics");
     assert.equal(server.wss.subscriberCount('a'), 0, 'a closed connection leaves its topics');
     assert.equal(ws.topics.size, 0);
     assert.throws(() => ws.publish('a', 'x'), { code: 'WSF_ERR_NOT_OPEN' }, 'publish from a closed connection');

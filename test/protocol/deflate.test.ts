@@ -238,8 +238,8 @@ describe('server negotiation (RFC 7692 §5, §7.1)', () => {
 
   test('decision: window bits options outside 8-15 are refused when the server is configured', () => {
     for (const bad of [7, 16, 10.5]) {
-      assert.throws(() => serverPerMessageDeflate({ serverMaxWindowBits: bad }), WebSocketError);
-      assert.throws(() => serverPerMessageDeflate({ clientMaxWindowBits: bad }), WebSocketError);
+      assert.throws(() => serverPerMessageDeflate({ serverMaxWindowBits: bad }), { name: 'InvalidOptionError', code: 'WSF_ERR_INVALID_OPTION', option: 'serverMaxWindowBits' });
+      assert.throws(() => serverPerMessageDeflate({ clientMaxWindowBits: bad }), { name: 'InvalidOptionError', code: 'WSF_ERR_INVALID_OPTION', option: 'clientMaxWindowBits' });
     }
   });
 });

@@ -40,15 +40,3 @@ export function backoffDelay(retry: number, options: ReconnectOptions = {}, rand
   const base = initial === 0 ? 0 : Math.min(max, initial * factor ** retry);
   return Math.round(base * (1 - jitter * random()));
 }
-
-/** Check the options once, at construction: a bad value is a usage error, not a retry storm. */
-export function validateReconnectOptions(options: ReconnectOptions): string | null {
-  for (const name of ['initialDelay', 'maxDelay'] as const) {
-    const value = options[name];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) return `reconnect.${name} must be a number of ms >= 0`;
-  }
-  if (options.factor !== undefined && !(Number.isFinite(options.factor) && options.factor >= 1)) return 'reconnect.factor must be >= 1';
-  if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter <= 1)) return 'reconnect.jitter must be between 0 and 1';
-  if (options.maxRetries !== undefined && !(options.maxRetries >= 0)) return 'reconnect.maxRetries must be >= 0';
-  return null;
-}

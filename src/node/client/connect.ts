@@ -12,7 +12,9 @@ import { type ClientHandshake, createClientHandshake, formatUpgradeRequest } fro
 import { checkHandshakeResponse, type ClientHandshakeResult } from '../../protocol/handshake/client-response.js';
 import { responseBodyComplete, responseBodyPrefix } from '../../protocol/http1/body.js';
 import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseResponseHead } from '../../protocol/http1/head-parser.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
 import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
+import { connectOptionTable } from '../options/client-option-table.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
 import { httpProxyTunnel } from './http-proxy-tunnel.js';
 import { proxyFromEnvironment } from './proxy-from-env.js';
@@ -35,6 +37,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   let handshake: ClientHandshake;
   let opener: TransportOpener;
   try {
+    checkOptions(options, connectOptionTable, 'connect()');
     url = parseWebSocketUrl(address);
     opener = chooseTransport(targetOf(url), options);
     if (options.signal?.aborted) throw abortError();

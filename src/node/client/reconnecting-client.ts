@@ -10,11 +10,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode, WebSocketError } from '../../protocol/errors.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
 import { Socks5Failure } from '../../protocol/proxy/socks5.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../connection/options.js';
 import { bytesOf, type SendData } from '../connection/send-data.js';
 import type { SendOptions, WebSocket } from '../connection/websocket.js';
-import { backoffDelay, type ReconnectOptions, validateReconnectOptions } from './backoff.js';
+import { reconnectingClientOptionTable } from '../options/client-option-table.js';
+import { backoffDelay, type ReconnectOptions } from './backoff.js';
 import { connect } from './connect.js';
 import type { ConnectOptions } from './options.js';
 import { parseWebSocketUrl } from './url.js';
@@ -84,8 +86,7 @@ export class ReconnectingClient extends EventEmitter<ReconnectingClientEvents> {
     super();
     // Fail at once on what no retry can fix: a bad URL, bad options.
     this.url = parseWebSocketUrl(url).href;
-    const problem = validateReconnectOptions(options.reconnect ?? {});
-    if (problem !== null) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, problem);
+    checkOptions(options, reconnectingClientOptionTable, 'new ReconnectingClient()');
     this.options = options;
     this.iteration = new ConnectionIteration(this);
     const signal = options.signal;

@@ -11,9 +11,12 @@ import type { MessageExtension } from '../../protocol/extensions/extension.js';
 import { EMPTY, type Frame } from '../../protocol/frame/opcode.js';
 import type { PreparedMessage } from '../../protocol/frame/prepared.js';
 import type { HttpResponseHead } from '../../protocol/http1/head-parser.js';
+import { InvalidOptionError } from '../../protocol/options/invalid-option-error.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
 import { detachFromSlab } from '../../protocol/send/output-buffer.js';
 import { ReadyState, type Role } from '../../protocol/session/ready-state.js';
 import { ProtocolSession } from '../../protocol/session/session.js';
+import { webSocketInitTable } from '../options/connection-option-table.js';
 import type { BudgetHolder } from './backpressure-budget.js';
 import { coarseNow } from './keepalive.js';
 import { listenerThrew, rethrowLater } from './listener-errors.js';
@@ -179,6 +182,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
           '`new WebSocket(url)` from "wsforge/whatwg", or import from "wsforge/ws" for the ws API',
       );
     }
+    // User code's init is checked; a server's and connect()'s come with a start, their options checked where they entered.
+    if ((init as InternalInit | undefined)?.[connectionStart] === undefined) checkOptions(init ?? {}, webSocketInitTable, 'new WebSocket(duplex, init)');
     super();
     const start = (init as InternalInit)[connectionStart] ?? NO_START;
     // No listener table until a listener is added (see listener-table.ts).
@@ -317,6 +322,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * Throws WSF_ERR_NOT_OPEN after the connection started closing.
    */
   send(data: SendData, options?: SendOptions): SendStatus {
+    // ws's send(data, callback): the callback would never run; say so rather than drop it.
+    if (typeof options === 'function') throw sendCallbackError();
     if (this.bufferedAmount > this.settings.maxBackpressure) return this.overBackpressureLimit();
     const compress = options?.compress ?? true;
     if (typeof data === 'string') {
@@ -825,11 +832,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       code = this.failure.closeCode;
     }
     const settings = this.settings;
-    const topics = this.extras?.topics ?? null;
-    if (topics !== null && settings.server !== null) {
-      for (const topic of topics) settings.server.topics.remove(topic, this);
-      topics.clear();
-    }
     if (this.flags & FLAG_KEEPALIVE && settings.server === null && settings.keepalive !== null) {
       clientKeepalive(settingsPeriod(settings)).members.delete(this);
     }
@@ -839,6 +841,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.emit('close', code, reason);
     } catch (error) {
       this.listenerThrew(error);
+    }
+    // After the close handlers, which may still read `ws.topics` (a chat announcing who left).
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
+      for (const topic of topics) settings.server.topics.remove(topic, this);
+      topics.clear();
     }
   }
 
@@ -913,6 +921,12 @@ function settingsPeriod(settings: SharedSettings): number {
   return settings.keepalive!.period;
 }
 
+function sendCallbackError(): InvalidOptionError {
+  return new InvalidOptionError(
+    'options',
+    "send(): the second argument is an options object ({ binary, compress }), got a function: ws's send(data, callback) is in 'wsforge/ws'",
+  );
+}
 function startReading(ws: WebSocket, head: Buffer | undefined, emitOpen: boolean): void {
   ws.startReading(head, emitOpen);
 }

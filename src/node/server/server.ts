@@ -19,6 +19,8 @@ import { decideHandshake, type HandshakeOutcome, type HandshakePolicy, type Hand
 import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/handshake/upgrade-request.js';
 import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
 import { HandshakeRejection } from '../../protocol/http1/rejection.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
+import { InvalidOptionError } from '../../protocol/options/invalid-option-error.js';
 import type { PubSubAdapter } from '../../pubsub/adapter.js';
 import { TopicIndex } from '../../pubsub/topic-index.js';
 import { BackpressureBudget, defaultTotalBackpressure } from '../connection/backpressure-budget.js';
@@ -27,6 +29,7 @@ import { resolveSettings, type ServerHooks, type SharedSettings } from '../conne
 import { bytesOf, type SendData } from '../connection/send-data.js';
 import { SendStatus } from '../connection/send-status.js';
 import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
+import { broadcastOptionTable, listenOptionTable, sendOptionTable, serverOptionTable } from '../options/server-option-table.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
@@ -71,6 +74,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   constructor(options: ServerOptions = {}) {
     super();
+    // Once per server, before anything is read from the options (an unknown key is a mistake, not a default).
+    checkOptions(options, serverOptionTable, 'new WebSocketServer()');
     this.options = options;
     this.adapter = options.pubsub ?? null;
     const adapter = this.adapter;
@@ -128,6 +133,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   listen(options: ListenOptions & { path: string }): Promise<string>;
   listen(options?: ListenOptions): Promise<AddressInfo>;
   listen(options: ListenOptions = {}): Promise<AddressInfo | string> {
+    try {
+      checkOptions(options, listenOptionTable, 'listen()');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.server !== null) return Promise.reject(new Error('already listening'));
     const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
     // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
@@ -180,6 +190,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * connection, or null when refused (the HTTP error is then written and the socket closed).
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): Promise<WebSocket | null> {
+    // ws's handleUpgrade(request, socket, head, callback): such a callback would never be called.
+    if (arguments.length > 3) throw callbackNotCalled('wss.handleUpgrade()', "it returns a Promise<WebSocket | null> and emits 'connection' itself");
     // Servers like node:http arm their own timeouts on the socket; the connection is ours now.
     (socket as Partial<Socket>).setTimeout?.(0);
     socket.on('error', swallowError);
@@ -195,8 +207,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * negotiated setting.
    */
   prepare(data: SendData, options?: { binary?: boolean; compress?: boolean }): PreparedMessage {
-    const isBinary = typeof data === 'string' ? options?.binary === true : options?.binary !== false;
-    return new PreparedMessage(bytesOf(data), isBinary, options?.compress ?? true);
+    checkOptions(options, sendOptionTable, 'wss.prepare()');
+    return prepareMessage(data, options?.binary, options?.compress ?? true);
   }
 
   /**
@@ -205,8 +217,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * backpressure limit does not: see `maxBackpressure`).
    */
   broadcast(data: SendData | PreparedMessage, options?: { binary?: boolean; compress?: boolean; except?: WebSocket; to?: Iterable<WebSocket> }): number {
+    checkOptions(options, broadcastOptionTable, 'wss.broadcast()');
     // Uncompressed unless asked: broadcast predates compressed prepared messages.
-    const message = data instanceof PreparedMessage ? data : this.prepare(data, { ...options, compress: options?.compress ?? false });
+    const message = data instanceof PreparedMessage ? data : prepareMessage(data, options?.binary, options?.compress ?? false);
     let count = 0;
     const except = options?.except;
     for (const ws of options?.to ?? this.clients) {
@@ -232,7 +245,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   private publishMessage(topic: string, data: SendData | PreparedMessage, options: { binary?: boolean; compress?: boolean } | undefined, except: WebSocket | undefined): number {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
-    const message = data instanceof PreparedMessage ? data : this.prepare(data, options);
+    checkOptions(options, sendOptionTable, except === undefined ? 'wss.publish()' : 'ws.publish()');
+    const message = data instanceof PreparedMessage ? data : prepareMessage(data, options?.binary, options?.compress ?? true);
     const count = this.deliverLocally(topic, message, except);
     this.adapter?.publish(topic, message.payload, message.isBinary);
     return count;
@@ -254,6 +268,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * gone (each within the close timeout).
    */
   close(): Promise<void> {
+    // ws's close(callback): such a callback would never be called.
+    if (arguments.length > 0) throw callbackNotCalled('wss.close()', 'it returns a Promise: `await wss.close()`');
     if (this.closing !== null) return this.closing;
     this.closing = (async () => {
       for (const { server, listener } of this.attached) server.off('upgrade', listener);
@@ -390,6 +406,16 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private reportError(error: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
+}
+
+/** A message framed once for many connections: text for strings unless `binary`, binary otherwise unless `binary: false`. */
+function prepareMessage(data: SendData, binary: boolean | undefined, compress: boolean): PreparedMessage {
+  const isBinary = typeof data === 'string' ? binary === true : binary !== false;
+  return new PreparedMessage(bytesOf(data), isBinary, compress);
+}
+
+function callbackNotCalled(where: string, instead: string): InvalidOptionError {
+  return new InvalidOptionError('callback', `${where}: a \`callback\` (ws's API) would never be called: ${instead} (or import { WebSocketServer } from 'wsforge/ws' for the ws API)`);
 }
 
 function swallowError(): void {

@@ -7,11 +7,13 @@
  */
 import { ReadableStream, type ReadableStreamDefaultController, WritableStream, type WritableStreamDefaultController } from 'node:stream/web';
 import { isToken } from '../../protocol/http1/token.js';
+import { checkOptions } from '../../protocol/options/check-options.js';
 import { connect } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
 import { parseWebSocketUrl } from '../client/url.js';
 import { DEFAULT_HIGH_WATER_MARK } from '../connection/options.js';
 import type { WebSocket as Connection } from '../connection/websocket.js';
+import { webSocketStreamOptionTable } from '../options/client-option-table.js';
 import { WebSocketError } from './websocket-error.js';
 
 /** Unread messages, in bytes (UTF-16 units for text), at which the socket stops being read. */
@@ -78,6 +80,7 @@ export class WebSocketStream {
       throw new DOMException((error as Error).message, 'SyntaxError');
     }
     this.url = parsed.href;
+    checkOptions(options, webSocketStreamOptionTable, 'new WebSocketStream()');
     const { protocols = [], signal, ...connectOptions } = options;
     for (const protocol of protocols) {
       if (!isToken(protocol)) throw new DOMException(`invalid subprotocol "${protocol}"`, 'SyntaxError');

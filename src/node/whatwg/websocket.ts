@@ -4,11 +4,14 @@
  */
 import { isValidCloseCode } from '../../protocol/close.js';
 import { isToken } from '../../protocol/http1/token.js';
+import { checkOptions, describeValue } from '../../protocol/options/check-options.js';
+import { InvalidOptionError } from '../../protocol/options/invalid-option-error.js';
 import { ReadyState } from '../../protocol/session/ready-state.js';
 import { connect } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
 import { parseWebSocketUrl } from '../client/url.js';
 import type { WebSocket as Connection } from '../connection/websocket.js';
+import { whatwgWebSocketOptionTable } from '../options/client-option-table.js';
 import { CloseEvent, WebSocketMessageEvent } from './events.js';
 
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
@@ -51,6 +54,14 @@ export class WebSocket extends EventTarget {
       throw new DOMException((error as Error).message, 'SyntaxError');
     }
     this.url = parsed.href;
+    // Node's built-in WebSocket (undici) also takes `{ protocols, headers }` second; here options come third.
+    if (protocols !== undefined && typeof protocols !== 'string' && !Array.isArray(protocols)) {
+      throw new InvalidOptionError(
+        'protocols',
+        `new WebSocket() (wsforge/whatwg): the second argument, \`protocols\`, is the subprotocols (a string or an array), got ${describeValue(protocols)}: options go third, \`new WebSocket(url, protocols, options)\``,
+      );
+    }
+    checkOptions(options, whatwgWebSocketOptionTable, 'new WebSocket() (wsforge/whatwg)');
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
     for (const protocol of list) {
       if (!isToken(protocol)) throw new DOMException(`invalid subprotocol "${protocol}"`, 'SyntaxError');

@@ -15,24 +15,17 @@
  * the thread pool (and hold a pooled context) at once.
  */
 import { ErrorCode, WebSocketError } from '../../errors.js';
+import { checkOptions } from '../../options/check-options.js';
 import type { ClientExtensionFactory, ServerExtensionFactory } from '../extension.js';
 import { PerMessageDeflate, termsCache } from './codec.js';
+import { clientDeflateOptionTable, serverDeflateOptionTable } from './option-table.js';
 import { type DeflateOffer, parseDeflateParams, PERMESSAGE_DEFLATE, type PerMessageDeflateOptions } from './params.js';
 import { setConcurrency } from './zlib-pool.js';
 
-function configure(options: PerMessageDeflateOptions): void {
-  setConcurrency(options.concurrency);
-  for (const name of ['serverMaxWindowBits', 'clientMaxWindowBits'] as const) {
-    const bits = options[name];
-    if (bits !== undefined && (!Number.isInteger(bits) || bits < 8 || bits > 15)) {
-      throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, `perMessageDeflate.${name} must be 8-15`);
-    }
-  }
-}
-
 /** The server side: accept the first acceptable offer (RFC 7692 §5, §7). */
 export function serverPerMessageDeflate(options: PerMessageDeflateOptions = {}): ServerExtensionFactory {
-  configure(options);
+  checkOptions(options, serverDeflateOptionTable, 'serverPerMessageDeflate()');
+  setConcurrency(options.concurrency);
   const serverNoTakeover = options.serverNoContextTakeover ?? true;
   const clientNoTakeover = options.clientNoContextTakeover ?? true;
   const serverBits = options.serverMaxWindowBits ?? 15;
@@ -78,7 +71,8 @@ export function serverPerMessageDeflate(options: PerMessageDeflateOptions = {}):
 
 /** The client side: one offer; the response is checked against it (RFC 7692 §5, §7). */
 export function clientPerMessageDeflate(options: PerMessageDeflateOptions = {}): ClientExtensionFactory {
-  configure(options);
+  checkOptions(options, clientDeflateOptionTable, 'clientPerMessageDeflate()');
+  setConcurrency(options.concurrency);
   const askServerNoTakeover = options.serverNoContextTakeover ?? false;
   const clientNoTakeover = options.clientNoContextTakeover ?? false;
   const fail = (why: string): never => {
