@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -34,6 +35,8 @@ Options:
                        broadcast: send every message to every connected client
   --tls-cert <file>    PEM certificate: serve wss:// and https:// (needs --tls-key)
   --tls-key <file>     PEM private key
+  --http2              also serve HTTP/2 (needs --tls-cert): the page and WebSockets as HTTP/2
+                       streams (RFC 8441) for browsers that use them; HTTP/1.1 keeps working
   --max-payload <n>    largest message in bytes (default 16 MiB)
   --deflate            accept permessage-deflate (RFC 7692) with the memory-safe defaults
   --quiet              do not log connections and closes
@@ -58,6 +61,7 @@ Options:
   --timeout <ms>                 handshake timeout (default 10000)
   --insecure                     accept any TLS certificate (wss:// to a self-signed server)
   --deflate                      offer permessage-deflate (RFC 7692)
+  --http2                        open the WebSocket as an HTTP/2 stream (RFC 8441; wss:// only)
   --reconnect                    reconnect after a drop or a failed attempt, with backoff (1 s
                                  doubling to 30 s, with jitter); lines typed meanwhile are sent
                                  once connected; exits 0 when stdin ends, 1 if it gives up
@@ -97,6 +101,7 @@ async function serve(args: string[]): Promise<void> {
     mode: { type: 'string', default: 'echo' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    http2: { type: 'boolean', default: false },
     'max-payload': { type: 'string' },
     deflate: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -114,6 +119,8 @@ async function serve(args: string[]): Promise<void> {
   const certFile = values['tls-cert'] as string | undefined;
   const keyFile = values['tls-key'] as string | undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const http2 = values.http2 as boolean;
+  if (http2 && certFile === undefined) throw new UsageError('--http2 needs --tls-cert and --tls-key (browsers speak HTTP/2 over TLS only)');
   const maxPayloadText = values['max-payload'] as string | undefined;
   const maxPayload = maxPayloadText === undefined ? undefined : integerFlag(maxPayloadText, '--max-payload', 1, Number.MAX_SAFE_INTEGER, 'bytes');
   const quiet = values.quiet as boolean;
@@ -123,11 +130,12 @@ async function serve(args: string[]): Promise<void> {
   };
 
   const page = demoPage(mode);
-  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+  const onRequest = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if ((request.method === 'GET' || request.method === 'HEAD') && (path === '/' || path === '/index.html')) {
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      response.end(request.method === 'HEAD' ? undefined : page);
+      if (request.method === 'HEAD') response.end();
+      else response.end(page);
       return;
     }
     response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -141,7 +149,18 @@ async function serve(args: string[]): Promise<void> {
       fail(`cannot read TLS files: ${(error as Error).message}`, 1);
     }
   }
-  const httpServer = tls ? createHttpsServer(tls, onRequest) : createHttpServer(onRequest);
+  // With --http2, ALPN picks HTTP/2 or HTTP/1.1 per connection; HTTP/2 connections advertise
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL so that browsers open their WebSockets as streams (RFC 8441).
+  // node:http2 refuses new streams while a connection's queued data passes maxSessionMemory (MB):
+  // leave room for two largest messages (README "HTTP/2").
+  const maxSessionMemory = 10 + 2 * Math.ceil((maxPayload ?? 16 * 1024 * 1024) / (1024 * 1024));
+  const httpServer =
+    tls && http2
+      ? // Loaded only for --http2: every `connect` process would pay for it otherwise.
+        (await import('node:http2')).createSecureServer({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
+      : tls
+        ? createHttpsServer(tls, onRequest)
+        : createHttpServer(onRequest);
   let nextId = 1;
   // Server-wide handlers: the connection's number is its application data (ws.data).
   const wss = new WebSocketServer({
@@ -150,7 +169,8 @@ async function serve(args: string[]): Promise<void> {
     handlers: {
       open(ws, request) {
         ws.data = nextId++;
-        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+        const transport = request.transport === 'h2' ? 'h2' : 'h1';
+        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path} over ${transport}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
       },
       message(ws, data, isBinary) {
         if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
@@ -173,7 +193,8 @@ async function serve(args: string[]): Promise<void> {
     stopping = true;
     log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
     httpServer.close();
-    httpServer.closeAllConnections();
+    // HTTP/1.1 connections (an HTTP/2 server has no such call; process.exit ends its sessions).
+    (httpServer as { closeAllConnections?: () => void }).closeAllConnections?.();
     void wss.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -203,6 +224,7 @@ async function connectCommand(args: string[]): Promise<void> {
     timeout: { type: 'string' },
     insecure: { type: 'boolean', default: false },
     deflate: { type: 'boolean', default: false },
+    http2: { type: 'boolean', default: false },
     reconnect: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -225,6 +247,7 @@ async function connectCommand(args: string[]): Promise<void> {
   if (values.timeout !== undefined) options.handshakeTimeout = integerFlag(values.timeout as string, '--timeout', 1, MAX_TIMER_MS, 'ms');
   if (values.insecure) options.tls = { rejectUnauthorized: false };
   if (values.deflate) options.perMessageDeflate = true;
+  if (values.http2) options.http2 = true;
   if (values.reconnect) {
     runReconnecting(positionals[0]!, options, { echo: values.echo as boolean, binary: values.binary as boolean, verbose: values.verbose as boolean }, fail);
     return;

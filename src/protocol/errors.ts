@@ -75,6 +75,8 @@ export const ErrorCode = {
   HANDSHAKE_EXTENSION: 'WSF_ERR_HANDSHAKE_EXTENSION',
   HANDSHAKE_HEADERS_TOO_LARGE: 'WSF_ERR_HANDSHAKE_HEADERS_TOO_LARGE',
   HANDSHAKE_CONNECTION: 'WSF_ERR_HANDSHAKE_CONNECTION',
+  /** connect({ http2: true }): the server does not take WebSockets over HTTP/2 (no h2 by ALPN, or no SETTINGS_ENABLE_CONNECT_PROTOCOL). */
+  HANDSHAKE_HTTP2_UNSUPPORTED: 'WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED',
   INVALID_URL: 'WSF_ERR_INVALID_URL',
   // Client proxies: the proxy cannot be reached or spoke no proxy protocol; the proxy refused the tunnel.
   PROXY_CONNECTION: 'WSF_ERR_PROXY_CONNECTION',

@@ -34,7 +34,7 @@ export {
 } from './http1/head-parser.js';
 export { headerHasToken, isToken } from './http1/token.js';
 export { HandshakeRejection } from './http1/rejection.js';
-export { buildErrorResponse, type HeaderFields } from './http1/response.js';
+export { buildErrorResponse, errorResponseBody, type HeaderFields } from './http1/response.js';
 export { computeAcceptKey, generateKey, WEBSOCKET_GUID } from './handshake/accept-key.js';
 export { buildUpgradeResponse, validateUpgradeRequest, type UpgradeRequest } from './handshake/upgrade-request.js';
 export { readHandshakeOffers, type HandshakeOffers } from './handshake/offers.js';
@@ -64,6 +64,18 @@ export {
   type AcceptedResponse,
   type ClientHandshakeResult,
 } from './handshake/client-response.js';
+
+// The opening handshake over HTTP/2: extended CONNECT (RFC 8441), server and client side.
+export {
+  buildExtendedConnectRefusal,
+  buildExtendedConnectResponse,
+  CONNECTION_SPECIFIC_FIELDS,
+  readHttp2HeaderList,
+  validateExtendedConnect,
+  type ExtendedConnectRequest,
+  type Http2HeaderList,
+} from './handshake/extended-connect.js';
+export { buildExtendedConnectRequest, checkExtendedConnectResponse, readExtendedConnectResponse } from './handshake/extended-connect-client.js';
 
 // Extensions (RFC 6455 §9) and permessage-deflate (RFC 7692).
 export { formatExtension, parseExtensionHeader, type ExtensionParams } from './extensions/extension-header.js';

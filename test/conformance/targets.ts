@@ -9,6 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkClientOffer, checkServerResponse } from './deflate.js';
 import { clientHandshake, checkUpgradeRequest, normaliseExtensions, upgradeResponse } from './handshake.js';
 import { FuzzingServer } from './fuzzing-server.js';
+import { checkExtendedConnect, fixturePath, Http2FuzzingServer, Http2Origin, openServerCaseHttp2, readCa } from './http2-transport.js';
+import { readFileSync } from 'node:fs';
 import { Wire, negotiatedExtensions } from './wire.js';
 import { WS_LIMITS } from './peers/ws-limits.js';
 import type { Case, Side } from './types.js';
@@ -122,8 +124,18 @@ class Child {
 
 // ---------------------------------------------------------------------------------------------- servers
 
-/** A server process that prints `listening on ws://HOST:PORT` when ready. */
-function serverTarget(name: string, describe: string, args: string[], needs: string[], compression: 'none' | 'only' = 'none'): TargetDefinition {
+/**
+ * A server process that prints `listening on ws://HOST:PORT` (or wss://) when ready. `transport` is how the
+ * driver reaches it: one TCP connection per case (`tcp`), or one HTTP/2 stream per case (`h2`, RFC 8441).
+ */
+function serverTarget(
+  name: string,
+  describe: string,
+  args: string[],
+  needs: string[],
+  compression: 'none' | 'only' = 'none',
+  transport: 'tcp' | 'h2' = 'tcp',
+): TargetDefinition {
   return {
     name,
     side: 'server',
@@ -138,10 +150,10 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
       const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${describe}: no "listening on ws://HOST:PORT" within 15 s; output: ${child.out}`));
+          reject(new Error(`${describe}: no "listening on ws(s)://HOST:PORT" within 15 s; output: ${child.out}`));
         }, 15000);
         const onData = (): void => {
-          const m = /listening on ws:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/.exec(child.out);
+          const m = /listening on wss?:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/.exec(child.out);
           if (m !== null) {
             cleanup();
             resolve({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
@@ -163,13 +175,16 @@ function serverTarget(name: string, describe: string, args: string[], needs: str
         await child.stop(0);
         throw err;
       });
+      // Over HTTP/2 the cases share one connection to the server, as a browser's tabs do.
+      const origin = transport === 'h2' ? new Http2Origin(host, port, readCa(ROOT)) : null;
       return {
         name,
         side: 'server',
         describe: `${describe} at ${host}:${port}`,
         health: () => (child.exit !== null ? `the server process has exited (${child.describeExit()}); output: ${child.excerpt(1000)}` : null),
-        open: (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs),
+        open: origin === null ? (kase, timeoutMs) => openServerCase(host, port, kase, timeoutMs) : (kase, timeoutMs) => openServerCaseHttp2(origin, kase, timeoutMs),
         async stop() {
+          await origin?.close();
           await child.stop(0);
         },
       };
@@ -240,7 +255,8 @@ export const POST_UPGRADE_DELAY_MS = 100;
 /** How a client under test is started for one case; returns a stopper that returns notes. */
 export type ClientLauncher = (url: string, kase: Case) => { stop(connected: boolean): Promise<CleanupReport>; early(): string | null };
 
-export function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
+export function clientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>, transport: 'tcp' | 'h2' = 'tcp'): TargetDefinition {
+  if (transport === 'h2') return http2ClientTarget(name, describe, needs, launcherFactory);
   return {
     name,
     side: 'client',
@@ -291,6 +307,71 @@ export function clientTarget(name: string, describe: string, needs: string[], la
             socket.write(response);
             await new Promise((r) => setTimeout(r, POST_UPGRADE_DELAY_MS));
           }
+          return {
+            wire,
+            async cleanup() {
+              const report = await client.stop(true);
+              wire.destroy();
+              return report;
+            },
+          };
+        },
+        async stop() {
+          await fuzz.stop();
+        },
+      };
+    },
+  };
+}
+
+/** A client under test reached over HTTP/2: the fuzzing server answers each case's extended CONNECT (RFC 8441). */
+function http2ClientTarget(name: string, describe: string, needs: string[], launcherFactory: () => Promise<ClientLauncher>): TargetDefinition {
+  return {
+    name,
+    side: 'client',
+    describe,
+    unavailable: () => {
+      const missing = needs.filter((p) => !existsSync(p));
+      return missing.length > 0 ? `not built: ${missing.join(', ')} missing (run npm run build / build:test)` : null;
+    },
+    async start() {
+      const launch = await launcherFactory();
+      const fuzz = new Http2FuzzingServer(readCa(ROOT), readFileSync(fixturePath(ROOT, 'key')));
+      await fuzz.start();
+      return {
+        name,
+        side: 'client',
+        describe: `${describe} against the HTTP/2 fuzzing server on port ${fuzz.port}`,
+        health: () => null,
+        async open(kase, timeoutMs) {
+          const path = `/case/${kase.id}`;
+          const accepted = fuzz.accept(path, timeoutMs);
+          const client = launch(fuzz.urlFor(path), kase);
+          const incoming = await accepted;
+          if (incoming === null) {
+            fuzz.cancel(path);
+            const { notes } = await client.stop(false);
+            throw new Error(`the client under test did not open ${path} within ${timeoutMs} ms${client.early() ?? ''}; ${notes.join('; ')}`);
+          }
+          const { stream, headers } = incoming;
+          const problems = checkExtendedConnect(headers);
+          const hs = kase.handshake;
+          const offerValue = headers['sec-websocket-extensions'];
+          const offer = typeof offerValue === 'string' ? offerValue : null;
+          if (hs?.expectOffer !== undefined) {
+            if (hs.expectOffer === null ? offer !== null : offer === null || !hs.expectOffer.test(offer))
+              problems.push(`Sec-WebSocket-Extensions offer ${JSON.stringify(offer)} does not match ${String(hs.expectOffer)}`);
+          }
+          problems.push(...checkClientOffer(offer));
+          if (problems.length > 0) {
+            stream.respond({ ':status': 400 }, { endStream: true });
+            const { notes } = await client.stop(true);
+            throw new Error(`extended CONNECT: ${problems.join('; ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
+          }
+          stream.respond({ ':status': 200, ...(hs?.answerExtensions === undefined ? {} : { 'sec-websocket-extensions': hs.answerExtensions }) });
+          const wire = new Wire(stream, 'server', negotiatedExtensions(hs?.answerExtensions ?? null, 'server'), Buffer.alloc(0));
+          // HEADERS and DATA are separate HTTP/2 frames: "frames with the response" has no other form here.
+          if (hs?.framesWithResponse !== true) await new Promise((r) => setTimeout(r, POST_UPGRADE_DELAY_MS));
           return {
             wire,
             async cleanup() {
@@ -412,6 +493,24 @@ export const TARGETS: TargetDefinition[] = [
     [WSFORGE_CLI],
     'only',
   ),
+  // The same server reached over HTTP/2: each case is an extended CONNECT stream (RFC 8441), categories 1-7, 9, 10.
+  serverTarget(
+    'server-h2',
+    'wsforge server over HTTP/2 (node dist/cli/main.js serve --mode echo --tls-cert --tls-key --http2)',
+    [WSFORGE_CLI, 'serve', '--mode', 'echo', '--tls-cert', fixturePath(ROOT, 'cert'), '--tls-key', fixturePath(ROOT, 'key'), '--http2', '--host', '127.0.0.1', '--port', '0'],
+    [WSFORGE_CLI],
+    'none',
+    'h2',
+  ),
+  // And with permessage-deflate over HTTP/2: the compression cases (12, 13).
+  serverTarget(
+    'server-h2-deflate',
+    'wsforge server over HTTP/2 with permessage-deflate (serve --mode echo --tls-cert --tls-key --http2 --deflate)',
+    [WSFORGE_CLI, 'serve', '--mode', 'echo', '--tls-cert', fixturePath(ROOT, 'cert'), '--tls-key', fixturePath(ROOT, 'key'), '--http2', '--deflate', '--host', '127.0.0.1', '--port', '0'],
+    [WSFORGE_CLI],
+    'only',
+    'h2',
+  ),
   clientTarget('client-lib', 'wsforge client library (connect() + echo)', [WSFORGE_LIB], async () => {
     const lib = (await import(pathToFileURL(WSFORGE_LIB).href)) as {
       connect(url: string, options?: Record<string, unknown>): Promise<EchoingClient>;
@@ -419,6 +518,20 @@ export const TARGETS: TargetDefinition[] = [
     if (typeof lib.connect !== 'function') throw new Error(`${WSFORGE_LIB} exports no connect()`);
     return inProcessLauncher((url, kase) => lib.connect(url, kase.handshake?.clientOptions));
   }),
+  // The client library over HTTP/2: connect(url, { http2: true }), one shared HTTP/2 connection for all cases.
+  clientTarget(
+    'client-lib-h2',
+    'wsforge client library over HTTP/2 (connect(url, { http2: true }) + echo)',
+    [WSFORGE_LIB],
+    async () => {
+      const lib = (await import(pathToFileURL(WSFORGE_LIB).href)) as {
+        connect(url: string, options?: Record<string, unknown>): Promise<EchoingClient>;
+      };
+      const tls = { ca: readCa(ROOT) };
+      return inProcessLauncher((url, kase) => lib.connect(url, { ...kase.handshake?.clientOptions, http2: true, tls }));
+    },
+    'h2',
+  ),
   clientTarget('client-cli', 'wsforge client CLI (node dist/cli/main.js connect URL --echo)', [WSFORGE_CLI], async () =>
     processLauncher([WSFORGE_CLI, 'connect', '{url}', '--echo']),
   ),
@@ -448,9 +561,14 @@ export const TARGETS: TargetDefinition[] = [
   ),
 ];
 
-export const DEFAULT_TARGETS = ['server', 'server-deflate', 'client-lib', 'client-cli'];
+export const DEFAULT_TARGETS = ['server', 'server-deflate', 'server-h2', 'server-h2-deflate', 'client-lib', 'client-cli'];
+/** Every target over HTTP/2 (CONFORMANCE_TARGETS=h2); server-h2 and server-h2-deflate are default ones too. */
+export const HTTP2_TARGETS = ['server-h2', 'server-h2-deflate', 'client-lib-h2'];
 
-/** Targets named in CONFORMANCE_TARGETS (comma-separated; "ws" = the three ws peers, "all" = all), else the wsforge ones. */
+/**
+ * Targets named in CONFORMANCE_TARGETS (comma-separated; "ws" = the ws peers, "h2" = the HTTP/2 ones, "all" = all),
+ * else the default wsforge ones.
+ */
 export function selectTargets(spec: string | undefined): TargetDefinition[] {
   const names = (spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const wanted = new Set<string>();
@@ -458,9 +576,10 @@ export function selectTargets(spec: string | undefined): TargetDefinition[] {
     if (n === 'all') TARGETS.forEach((t) => wanted.add(t.name));
     else if (n === 'ws') ['ws-server', 'ws-server-deflate', 'ws-client-lib', 'ws-client-cli'].forEach((t) => wanted.add(t));
     else if (n === 'wsforge') DEFAULT_TARGETS.forEach((t) => wanted.add(t));
+    else if (n === 'h2') HTTP2_TARGETS.forEach((t) => wanted.add(t));
     else wanted.add(n);
   }
   const unknown = [...wanted].filter((n) => !TARGETS.some((t) => t.name === n));
-  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}, ws, wsforge, all`);
+  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}, ws, h2, wsforge, all`);
   return TARGETS.filter((t) => wanted.has(t.name));
 }

@@ -1,7 +1,8 @@
-// One WebSocket connection as the driver sees it: a raw socket, the tests' own frame codec, a strict check
-// of every frame the peer sends, and a log of what arrived. Every wait is bounded.
+// One WebSocket connection as the driver sees it: a raw socket (or an HTTP/2 stream, RFC 8441), the tests' own
+// frame codec, a strict check of every frame the peer sends, and a log of what arrived. Every wait is bounded.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { DeflateCodec, deflateAgreement, type DeflateAgreement } from './deflate.js';
 import { OP, WireFrameReader, type WireFrame } from '../helpers/wire-frames.js';
@@ -71,13 +72,14 @@ export class Wire {
   private prefix: Buffer | null = null;
 
   constructor(
-    readonly socket: Socket,
+    /** A TCP socket, or an HTTP/2 stream (END_STREAM is its FIN, RST_STREAM its reset). */
+    readonly socket: Socket | Duplex,
     readonly role: DriverRole,
     readonly extensions: NegotiatedExtensions,
     rest: Buffer,
   ) {
     this.codec = extensions.deflate === undefined ? null : new DeflateCodec(extensions.deflate);
-    socket.setNoDelay(true);
+    (socket as Partial<Socket>).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.peerEnded = true;

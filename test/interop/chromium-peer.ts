@@ -1,6 +1,7 @@
 // Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, and the wsforge
 // CLI server (`node dist/cli/main.js serve`) it talks to. Chromium gets a fresh profile in a
 // temp dir; both processes are stopped by the handles that started them.
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +30,20 @@ export interface ChromiumSession {
   close(): Promise<void>;
 }
 
-/** Launch headless Chromium with a fresh --user-data-dir (playwright passes it for a persistent context). */
-export async function launchChromium(): Promise<ChromiumSession> {
+/**
+ * Chromium's flag that trusts a certificate by the SHA-256 of its public key (SPKI), so a page
+ * served with the test-only certificate is a secure context with no certificate error.
+ */
+export function trustCertificateFlag(certificatePem: Buffer): string {
+  const spki = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`;
+}
+
+/**
+ * Launch headless Chromium with a fresh --user-data-dir (playwright passes it for a persistent
+ * context); `trust` adds certificates to accept (see trustCertificateFlag).
+ */
+export async function launchChromium(options: { trust?: readonly Buffer[] } = {}): Promise<ChromiumSession> {
   requirePath(CHROMIUM, 'Chromium', 'apt-get install -y chromium (Debian 12 package; the test drives /usr/bin/chromium)');
   const { chromium } = await loadPlaywright();
   const userDataDir = mkdtempSync(join(tmpdir(), 'wsforge-chromium-'));
@@ -40,7 +53,7 @@ export async function launchChromium(): Promise<ChromiumSession> {
       chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS, ...(options.trust ?? []).map(trustCertificateFlag)],
         timeout: 30_000,
       }),
       35_000,
@@ -79,7 +92,10 @@ export interface CliServer {
   wsUrl: string;
 }
 
-/** Start `wsforge serve --port 0 --mode echo [extra]` from dist/ and wait for "listening on ws://127.0.0.1:PORT". */
+/**
+ * Start `wsforge serve --port 0 --mode echo [extra]` from dist/ and wait for "listening on
+ * ws://127.0.0.1:PORT" (wss:// with --tls-cert; the URLs are then https:// and wss://).
+ */
 export async function startCliServer(extra: readonly string[] = []): Promise<CliServer> {
   const main = join(repoRoot, 'dist', 'cli', 'main.js');
   requirePath(main, 'the built wsforge CLI', 'npm run build');
@@ -94,13 +110,14 @@ export async function startCliServer(extra: readonly string[] = []): Promise<Cli
   ]);
   let line: string;
   try {
-    line = await peer.waitForLine(/^listening on ws:\/\/127\.0\.0\.1:\d+$/, 10_000, '"listening on ws://127.0.0.1:PORT"');
+    line = await peer.waitForLine(/^listening on wss?:\/\/127\.0\.0\.1:\d+$/, 10_000, '"listening on ws://127.0.0.1:PORT"');
   } catch (error) {
     await peer.stop();
     throw error;
   }
   const port = Number(/:(\d+)$/.exec(line)![1]);
-  return { peer, port, httpUrl: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}/` };
+  const tls = line.startsWith('listening on wss:');
+  return { peer, port, httpUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`, wsUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/` };
 }
 
 /** The text of every #log item on the demo page. */

@@ -2,6 +2,7 @@
 // check afterwards without racing the events. One recorder for wsforge connections, one for
 // the `ws` package's.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type WS from 'ws';
 import type { WebSocketServer as WsWebSocketServer } from 'ws';
@@ -125,7 +126,7 @@ export interface WsforgeServer {
   wss: WebSocketServer;
   port: number;
   url: string;
-  /** The http:// URL of the blank page (servers started with `http: true`). */
+  /** The http:// (https:// with `http2: true`) URL of the blank page (servers started with `http` or `http2`). */
   httpUrl: string;
   /** Connections in arrival order. */
   connections: EventQueue<ConnectionSeen>;
@@ -138,12 +139,14 @@ export interface WsforgeServer {
  * A wsforge server on 127.0.0.1 that echoes every message with the same type, unless
  * `onConnection` takes over. By default it listens on raw TCP (listen()); with `http: true`
  * it is attached to a node:http server that serves a blank HTML page at / (for a browser to
- * open a WebSocket from an http:// origin).
+ * open a WebSocket from an http:// origin); with `http2: { cert, key }` to a node:http2 secure
+ * server (HTTP/2 and HTTP/1.1, SETTINGS_ENABLE_CONNECT_PROTOCOL) serving the page over https://,
+ * so a browser's WebSockets can be HTTP/2 streams (RFC 8441).
  */
 export async function startWsforgeServer(
   options: ServerOptions = {},
   onConnection?: (ws: WebSocket, recorder: WsforgeRecorder) => void,
-  transport: { http?: boolean } = {},
+  transport: { http?: boolean; http2?: { cert: Buffer; key: Buffer } } = {},
 ): Promise<WsforgeServer> {
   const wss = new WebSocketServer(options);
   const connections = new EventQueue<ConnectionSeen>('connection');
@@ -156,7 +159,22 @@ export async function startWsforgeServer(
   });
   let port: number;
   let http: HttpServer | null = null;
-  if (transport.http) {
+  let http2: Http2SecureServer | null = null;
+  const sessions = new Set<ServerHttp2Session>();
+  if (transport.http2 !== undefined) {
+    const server = createSecureServer({ ...transport.http2, allowHTTP1: true, settings: { enableConnectProtocol: true } }, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><meta charset="utf-8"><title>wsforge interop</title><p>interop page over HTTP/2</p>');
+    });
+    http2 = server;
+    server.on('session', (session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+    wss.attach(server);
+    await withTimeout(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), 5000, 'the http2 server to listen');
+    port = (server.address() as AddressInfo).port;
+  } else if (transport.http) {
     const server = createHttpServer((_request, response) => {
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       response.end('<!doctype html><meta charset="utf-8"><title>wsforge interop</title><p>interop page</p>');
@@ -171,8 +189,8 @@ export async function startWsforgeServer(
   return {
     wss,
     port,
-    url: `ws://127.0.0.1:${port}/`,
-    httpUrl: `http://127.0.0.1:${port}/`,
+    url: `${http2 === null ? 'ws' : 'wss'}://127.0.0.1:${port}/`,
+    httpUrl: `${http2 === null ? 'http' : 'https'}://127.0.0.1:${port}/`,
     connections,
     connectionAt: (path, ms = 5000) => connectionAt(connections, (c) => c.request.path === path, ms, `a wsforge connection at ${path}`),
     close: async () => {
@@ -181,6 +199,12 @@ export async function startWsforgeServer(
         const server = http;
         server.closeAllConnections();
         await withTimeout(new Promise<void>((resolve) => server.close(() => resolve())), 5000, 'the http server to close').catch(() => {});
+      }
+      if (http2 !== null) {
+        const server = http2;
+        // server.close() waits for every HTTP/2 session (the browser keeps its own open).
+        for (const session of sessions) session.destroy();
+        await withTimeout(new Promise<void>((resolve) => server.close(() => resolve())), 5000, 'the http2 server to close').catch(() => {});
       }
     },
   };

@@ -141,7 +141,7 @@ const serverCases: OptionCase[] = [
   { option: 'extensions', wrongType: 'permessage-deflate', outOfRange: [{ name: 'x' }], outOfRangeNames: 'extensions[0]', shownAs: { outOfRange: 'an object' } },
   { option: 'handshakeTimeout', wrongType: '10s', outOfRange: 0 },
   { option: 'maxHeaderSize', wrongType: '16k', outOfRange: 0 },
-  { option: 'maxConnections', wrongType: '1000', outOfRange: 0 },
+  { option: 'maxConnections', wrongType: '1000', outOfRange: -1 },
   { option: 'maxTotalBackpressure', wrongType: '1 GiB', outOfRange: -1 },
   { option: 'pubsub', wrongType: 'redis', outOfRange: { publish() {} }, shownAs: { outOfRange: 'an object' } },
   { option: 'handlers', wrongType: 'echo' },

@@ -87,16 +87,16 @@ describe('topics (decision: uWebSockets semantics)', () => {
     assert.equal(ws.unsubscribe('b'), true);
     assert.equal(ws.unsubscribe('b'), false);
     assert.equal(server.wss.subscriberCount('b'), 0);
-    let topicsAtClose: string[] = [];
+    let atClose: [string[], number] = [[], -1];
     const closed = new Promise<void>((resolve) =>
       ws.once('close', () => {
-        topicsAtClose = [...ws.topics];
+        atClose = [[...ws.topics], server.wss.subscriberCount('a')];
         resolve();
       }),
     );
     peer.destroy();
     await closed;
-    assert.deepEqual(topicsAtClose, ['a'], "close listeners still see the connection's topics");
+    assert.deepEqual(atClose, [['a'], 0], "close listeners still see the connection's topics; the server no longer counts it");
     assert.equal(server.wss.subscriberCount('a'), 0, 'a closed connection leaves its topics');
     assert.equal(ws.topics.size, 0);
     assert.throws(() => ws.publish('a', 'x'), { code: 'WSF_ERR_NOT_OPEN' }, 'publish from a closed connection');

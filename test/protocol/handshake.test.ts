@@ -98,6 +98,10 @@ describe('server-side request validation (RFC 6455 §4.2.1)', () => {
     ['folded header', { extra: ['X-Folded: a', ' continued'] }, 400],
     ['whitespace before the colon', { extra: ['X-Space : a'] }, 400],
     ['malformed request line', 'GET  /  HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    // Fuzz finding (request-handshake): byte 0xA0 (U+00A0 in a latin1 head) is not OWS (RFC 9110 §5.6.3: spaces and tabs).
+    ['Connection "\\xa0Upgrade" (a no-break space is not OWS)', { connection: '\u00a0Upgrade' }, 400],
+    ['Upgrade "websocket\\xa0"', { upgrade: 'websocket\u00a0' }, 400],
+    ['subprotocol "chat\\xa0"', { extra: ['Sec-WebSocket-Protocol: chat\u00a0'] }, 400],
   ];
   for (const [name, request, status] of badRequests) {
     test(`RFC 6455 §4.2.1 (decision): ${name} → ${status}`, () => {
@@ -212,6 +216,17 @@ describe('client side (RFC 6455 §4.1)', () => {
     assert.throws(() => parseResponseHead(Buffer.from('HTTP/1.1 1O1 Switching\r\n\r\n')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
     assert.throws(() => parseResponseHead(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
   });
+
+  test('RFC 9112 §4: the reason phrase is HTAB, SP, VCHAR or obs-text; control characters fail (fuzz finding)', () => {
+    // Found by the response-handshake fuzz target: "HTTP/1.1 101 Switching Pro\0ocols" was accepted;
+    // the phrase goes into error messages and error.response.statusText (an ESC there reaches terminals).
+    for (const control of ['\u0000', '\u001b', '\u007f', '\u000b']) {
+      assert.throws(() => parseResponseHead(Buffer.from(`HTTP/1.1 101 Switching${control}Protocols\r\n\r\n`, 'latin1')), { code: 'WSF_ERR_HANDSHAKE_INVALID_RESPONSE' });
+    }
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101 Switching\tProtocols \u00e9\r\n\r\n', 'latin1')).statusText, 'Switching\tProtocols \u00e9');
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101 \r\n\r\n')).statusText, '');
+    assert.equal(parseResponseHead(Buffer.from('HTTP/1.1 101\r\n\r\n')).statusText, '');
+  });
 });
 
 describe('header tokens and extension lists (RFC 9110 §5.6.1, RFC 6455 §9.1)', () => {
@@ -220,6 +235,11 @@ describe('header tokens and extension lists (RFC 9110 §5.6.1, RFC 6455 §9.1)',
     assert.equal(headerHasToken('foo,WebSocket ', 'websocket'), true);
     assert.equal(headerHasToken('upgrades', 'upgrade'), false);
     assert.equal(headerHasToken(undefined, 'upgrade'), false);
+    // RFC 9110 §5.6.3: OWS is spaces and horizontal tabs, nothing else (fuzz finding: U+00A0 was trimmed).
+    assert.equal(headerHasToken(' \tkeep-alive ,\t upgrade \t', 'upgrade'), true);
+    assert.equal(headerHasToken('\u00a0upgrade', 'upgrade'), false);
+    assert.equal(headerHasToken('upgrade\u00a0', 'upgrade'), false);
+    assert.equal(headerHasToken('keep-alive,\u000bupgrade', 'upgrade'), false);
   });
 
   test('RFC 6455 §9.1: parseExtensionHeader reads names, bare and valued params, quoted values', () => {

@@ -258,6 +258,19 @@ describe('UTF-8 in text messages (RFC 6455 §8.1), failing fast', () => {
     assert.deepEqual(recorder.errors, [{ type: 'error', code: 'WSF_ERR_INVALID_UTF8', closeCode: 1007 }]);
   });
 
+  test('fuzz finding (frames): with observeFrames, a text frame with invalid UTF-8 is never reported as a frame, whole or split', () => {
+    // Found by `npm run fuzz` (input 03 01 03 01 0b b8: client role, observeFrames, a text
+    // fragment 01 0b b8). Arriving in one read, the frame went to onFrame before the 1007;
+    // arriving in pieces it failed first: events depended on the chunking.
+    const frame = serverFrame({ opcode: OP.TEXT, fin: false, payload: Buffer.from([0x01, 0x0b, 0xb8]) });
+    for (let split = 0; split < frame.length; split++) {
+      const { recorder, receiver } = makeReceiver({ client: true, observeFrames: true });
+      if (split > 0) receiver.receive(Buffer.from(frame.subarray(0, split)));
+      receiver.receive(Buffer.from(frame.subarray(split)));
+      assert.deepEqual(recorder.events, [{ type: 'error', code: 'WSF_ERR_INVALID_UTF8', closeCode: 1007 }], `split at ${split}`);
+    }
+  });
+
   test('RFC 6455 §8.1: a valid multi-byte text frame split at every byte position is accepted', () => {
     const text = 'aé€𝄞z';
     const frame = clientFrame({ opcode: OP.TEXT, payload: text });

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_HEADER_SIZE, findHeadEnd, type HttpResponseHead, parseRespo
 import { checkOptions } from '../../protocol/options/check-options.js';
 import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { connectOptionTable } from '../options/client-option-table.js';
+import { connectOverHttp2 } from './extended-connect.js';
 import { type ConnectOptions, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from './options.js';
 import { httpProxyTunnel } from './http-proxy-tunnel.js';
 import { proxyFromEnvironment } from './proxy-from-env.js';
@@ -55,6 +56,15 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
     });
   } catch (error) {
     return Promise.reject(error);
+  }
+  if (options.http2 === true) {
+    // An HTTP/2 session is opened straight to the origin; proxies and Unix sockets carry HTTP/1.1 only.
+    if (opener !== openDirectTransport) {
+      return Promise.reject(
+        new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'http2: true goes straight to the server: it does not go through a proxy or a Unix socket (set proxy: false, or use HTTP/1.1)'),
+      );
+    }
+    return connectOverHttp2(url, handshake, options);
   }
   return new ConnectAttempt(url, handshake, options, opener).promise;
 }

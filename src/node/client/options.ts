@@ -33,6 +33,13 @@ export interface ConnectOptions extends ConnectionOptions {
   proxy?: string | URL | false;
   /** Connect over this Unix socket instead of TCP (the URL still gives the Host and path). */
   socketPath?: string;
+  /**
+   * Open the WebSocket as a stream of an HTTP/2 connection (RFC 8441; wss:// only, straight to
+   * the server: not through a proxy or a Unix socket), shared with the other WebSockets to the
+   * same origin. Fails with WSF_ERR_HANDSHAKE_HTTP2_UNSUPPORTED when the server does not offer
+   * it. Default: false (HTTP/1.1 upgrade).
+   */
+  http2?: boolean;
 }
 
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 10_000;

@@ -51,6 +51,7 @@ export function tlsOptionsFor(target: WebSocketTarget, options: ConnectOptions):
   return { servername: isIp(target.host) ? '' : target.host, ALPNProtocols: ['http/1.1'], ...options.tls };
 }
 
-function isIp(host: string): boolean {
+/** An IP literal, to which no SNI name is sent. */
+export function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }

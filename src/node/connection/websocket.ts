@@ -26,6 +26,7 @@ import { clientKeepalive, type ConnectionOptions, resolveSettings, type SharedSe
 import { bytesOf, type SendData, toBuffer } from './send-data.js';
 import { SendStatus } from './send-status.js';
 import { listenForDrain, setSocketOwner } from './socket-owner.js';
+import { abortTransport, remoteAddressOf } from './transport-control.js';
 import { beginRead, endRead, joinPieces, outputPending } from './write-batching.js';
 
 export { ReadyState };
@@ -306,7 +307,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** The remote address of the underlying socket, when it has one. */
   get remoteAddress(): string | undefined {
-    return (this.socket as { remoteAddress?: string }).remoteAddress;
+    return remoteAddressOf(this.socket);
   }
 
   /** Whether a message may be sent now (open, and no close frame sent). */
@@ -435,9 +436,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.session.close(code, reason);
   }
 
-  /** Close the TCP connection at once, without a closing handshake. */
+  /** Close the TCP connection at once, without a closing handshake (over HTTP/2: reset the stream). */
   terminate(): void {
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 
   /** Stop reading from the peer (messages already received are still delivered); see resume(). */
@@ -625,7 +626,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.reportError(error);
       // A close frame that cannot be written (the socket is not draining) would wait for
       // nothing: drop the connection instead.
-      if (this.flags & FLAG_WAITING_WRITE || !this.session.canSendMessage) this.socket.destroy();
+      if (this.flags & FLAG_WAITING_WRITE || !this.session.canSendMessage) abortTransport(this.socket);
       else this.session.close(CloseCode.INTERNAL_ERROR, 'keepalive timeout');
       return;
     }
@@ -769,7 +770,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.releaseHeld();
     // Nothing more is written to it; its 'close' follows.
     this.flags |= FLAG_SOCKET_GONE;
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 
   /** @internal */
@@ -836,18 +837,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       clientKeepalive(settingsPeriod(settings)).members.delete(this);
     }
     settings.server?.connectionClosed(this);
+    // The server forgets the subscriptions now (subscriberCount no longer counts this one); the
+    // connection's own list stays until after the close handlers, which may still read
+    // `ws.topics` (a chat announcing who left which room).
+    const topics = this.extras?.topics ?? null;
+    if (topics !== null && settings.server !== null) {
+      for (const topic of topics) settings.server.topics.remove(topic, this);
+    }
     try {
       settings.handlers.close?.(this, code, reason);
       this.emit('close', code, reason);
     } catch (error) {
       this.listenerThrew(error);
     }
-    // After the close handlers, which may still read `ws.topics` (a chat announcing who left).
-    const topics = this.extras?.topics ?? null;
-    if (topics !== null && settings.server !== null) {
-      for (const topic of topics) settings.server.topics.remove(topic, this);
-      topics.clear();
-    }
+    topics?.clear();
   }
 
   /** Errors go to the `error` handler and 'error' listeners; with neither, `close` says it all. */
@@ -910,7 +913,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         }),
       );
     }
-    this.socket.destroy();
+    abortTransport(this.socket);
   }
 }
 

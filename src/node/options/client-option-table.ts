@@ -57,6 +57,7 @@ const connectRules: OptionRules<ConnectOptions> = {
   signal: instanceOption(AbortSignal, 'an AbortSignal'),
   proxy: anyOf(nonEmptyStringOption, instanceOption(URL, 'a URL'), noProxy),
   socketPath: nonEmptyStringOption,
+  http2: booleanOption,
 };
 
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'checkServerIdentity', 'ciphers', 'secureContext', 'minVersion', 'ALPNProtocols'];

@@ -74,7 +74,7 @@ const serverRules: OptionRules<ServerOptions> = {
   extensions: listOption(serverExtension),
   handshakeTimeout: durationOption(1),
   maxHeaderSize: integerOption(1, undefined, 'bytes'),
-  maxConnections: integerOrInfinityOption(1),
+  maxConnections: integerOrInfinityOption(0, '0 refuses every handshake (503)'),
   maxTotalBackpressure: integerOption(0, undefined, 'bytes'),
   pubsub: objectWithMethods('a PubSubAdapter (attach, subscribe, unsubscribe, publish, close)', ['attach', 'subscribe', 'unsubscribe', 'publish', 'close']),
   handlers: nestedOptions(handlersTable, 'an object of handlers (open, message, ping, pong, close, error, drain)'),
@@ -116,6 +116,7 @@ const listenRules: OptionRules<ListenOptions> = {
   path: nonEmptyStringOption,
   backlog: integerOption(0),
   tls: objectOption('an object of tls.createServer options ({ cert, key, ... })'),
+  http2: booleanOption,
 };
 
 const TLS_KEYS = ['cert', 'key', 'ca', 'pfx', 'passphrase', 'ciphers', 'secureContext', 'ALPNProtocols', 'SNICallback'];

@@ -66,6 +66,13 @@ export interface ListenOptions {
   backlog?: number;
   /** Serve `wss://`: options for `tls.createServer` (at least `cert` and `key`). */
   tls?: TlsOptions;
+  /**
+   * Also serve WebSockets over HTTP/2 (RFC 8441; needs `tls`): ALPN offers h2 and http/1.1, and
+   * HTTP/2 connections advertise SETTINGS_ENABLE_CONNECT_PROTOCOL. Off by default: a proxy between
+   * browsers and this server that cannot pass extended CONNECT breaks their WebSockets once the
+   * setting is advertised (README "HTTP/2").
+   */
+  http2?: boolean;
 }
 
 export interface WebSocketServerEvents {

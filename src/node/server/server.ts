@@ -1,26 +1,30 @@
 /**
- * A WebSocket server: standalone on raw TCP or TLS (`listen`), attached to an http/https
- * server (`attach`), or fed upgrades by any framework (`handleUpgrade`). Every entry mode goes
- * through the same steps: the HTTP/1.1 request is checked (RFC 6455 §4.2.1), the protocol's
- * handshake decision applies the admission policy and negotiates, the HTTP/1.1 responder writes
- * the outcome, and an accepted connection starts.
+ * A WebSocket server: standalone on raw TCP or TLS (`listen`), attached to an http/https/http2
+ * server (`attach`), or fed upgrades and streams by any framework (`handleUpgrade`,
+ * `handleStream`). Every entry mode goes through the same steps: the request is checked (an
+ * HTTP/1.1 upgrade, RFC 6455 §4.2.1, or an HTTP/2 extended CONNECT, RFC 8441 §4-5), the
+ * protocol's handshake decision applies the admission policy and negotiates, the HTTP/1.1 or
+ * HTTP/2 responder writes the outcome, and an accepted connection starts.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { CloseCode } from '../../protocol/errors.js';
 import type { ServerExtensionFactory } from '../../protocol/extensions/extension.js';
 import { serverPerMessageDeflate } from '../../protocol/extensions/permessage-deflate/negotiation.js';
 import { PreparedMessage } from '../../protocol/frame/prepared.js';
-import { decideHandshake, type HandshakeOutcome, type HandshakePolicy, type HandshakeRequest } from '../../protocol/handshake/decision.js';
+import { decideHandshake, type HandshakeAcceptance, type HandshakeOutcome, type HandshakePolicy, type HandshakeRequest } from '../../protocol/handshake/decision.js';
+import { type ExtendedConnectRequest, readHttp2HeaderList, validateExtendedConnect } from '../../protocol/handshake/extended-connect.js';
 import { type UpgradeRequest, validateUpgradeRequest } from '../../protocol/handshake/upgrade-request.js';
 import { DEFAULT_MAX_HEADER_SIZE, type HttpRequestHead, parseRequestHead } from '../../protocol/http1/head-parser.js';
 import { HandshakeRejection } from '../../protocol/http1/rejection.js';
 import { checkOptions } from '../../protocol/options/check-options.js';
 import { InvalidOptionError } from '../../protocol/options/invalid-option-error.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../protocol/receive/frame-parser.js';
 import type { PubSubAdapter } from '../../pubsub/adapter.js';
 import { TopicIndex } from '../../pubsub/topic-index.js';
 import { BackpressureBudget, defaultTotalBackpressure } from '../connection/backpressure-budget.js';
@@ -33,10 +37,16 @@ import { broadcastOptionTable, listenOptionTable, sendOptionTable, serverOptionT
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
+import { headerListSize, isWebSocketConnect, PendingStreamDecision, rawHeadersOf, writeStreamAcceptance, writeStreamRejection } from './http2-connect.js';
+import { Http2Sessions } from './http2-sessions.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, type ListenOptions, type ServerOptions, type WebSocketServerEvents } from './options.js';
 import { RawHandshake, type RawHandshakeOwner } from './raw-handshake.js';
 
 type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** The servers `attach()` serves: HTTP/1.1 upgrades, and with HTTP/2 extended CONNECTs (RFC 8441). */
+type AttachableServer = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
+type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+type CompatConnectListener = (request: Http2ServerRequest, response: Http2ServerResponse) => void;
 
 /** An async handshake decision in progress: bounded by the handshake timeout too. */
 class PendingDecision implements HandshakeInProgress {
@@ -62,7 +72,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly maxHeaderSize: number;
   private readonly handshakeTimeout: number;
   private server: NetServer | null = null;
-  private readonly attached: Array<{ server: HttpServer | HttpsServer; listener: UpgradeListener }> = [];
+  private readonly attached: Array<{ server: AttachableServer; listener: UpgradeListener }> = [];
+  private readonly attachedHttp2: Array<{ server: Http2SecureServer | Http2Server; onStream: StreamListener; onConnect: CompatConnectListener }> = [];
+  /** Listen mode with `http2: true`: the HTTP/2 connections. */
+  private http2Sessions: Http2Sessions | null = null;
   /** Sockets whose handshake is being decided (async hook), counted by maxConnections. */
   private readonly pending = new Set<Duplex>();
   /** Raw handshakes reading their head, and async decisions: one sweep times them out. */
@@ -128,7 +141,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   /**
    * Listen on raw TCP (or TLS), or on a Unix socket with `path`: handshakes are parsed here,
-   * without node:http. Resolves with the bound address (the path for a Unix socket).
+   * without node:http. Resolves with the bound address (the path for a Unix socket). With
+   * `http2: true` (TLS only), ALPN offers h2 too, and HTTP/2 connections carry WebSockets as
+   * extended CONNECT streams (RFC 8441).
    */
   listen(options: ListenOptions & { path: string }): Promise<string>;
   listen(options?: ListenOptions): Promise<AddressInfo>;
@@ -139,9 +154,22 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return Promise.reject(error);
     }
     if (this.server !== null) return Promise.reject(new Error('already listening'));
-    const onSocket = (socket: Socket) => this.acceptRawSocket(socket);
+    if (options.http2 === true && options.tls === undefined) {
+      return Promise.reject(new Error('listen({ http2: true }) needs tls: HTTP/2 is served over TLS (ALPN h2), as browsers use it'));
+    }
+    const sessions =
+      options.http2 === true
+        ? new Http2Sessions((stream, _headers, rawHeaders) => void this.admitHttp2(stream, rawHeaders), this.handshakeTimeout, this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD)
+        : null;
+    this.http2Sessions = sessions;
+    const onSocket = (socket: Socket) => {
+      if (sessions !== null && (socket as TLSSocket).alpnProtocol === 'h2' && this.closing === null) sessions.accept(socket as TLSSocket);
+      else this.acceptRawSocket(socket);
+    };
     // noDelay at the server disables Nagle on each accepted handle (no per-socket setNoDelay call).
-    const server = options.tls ? createTlsServer({ noDelay: true, ...options.tls }, onSocket) : createNetServer({ noDelay: true }, onSocket);
+    const server = options.tls
+      ? createTlsServer({ noDelay: true, ...options.tls, ...(sessions === null ? {} : { ALPNProtocols: ['h2', 'http/1.1'] }) }, onSocket)
+      : createNetServer({ noDelay: true }, onSocket);
     this.server = server;
     if (options.tls) {
       // A failed TLS handshake: nothing to answer; just drop it.
@@ -174,15 +202,41 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * Serve WebSocket upgrades of an existing http or https server. node:http reads the request
    * head there, so its own limits apply to it; a server with a longer `headersTimeout` than this
    * server's handshakeTimeout gets the shorter one (a half-sent head is not held for 60 s).
+   *
+   * A node:http2 server (`http2.createSecureServer({ allowHTTP1: true, settings:
+   * { enableConnectProtocol: true } })`) is served both ways: its extended CONNECT streams with
+   * `:protocol websocket` (RFC 8441), and with allowHTTP1 the upgrades of its HTTP/1.1 clients.
+   * Its other streams and requests stay with it.
    */
-  attach(server: HttpServer | HttpsServer): this {
+  attach(server: AttachableServer): this {
+    if (isHttp2Server(server)) this.attachHttp2(server);
     const listener = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.handleUpgrade(request, socket, head);
     };
-    server.on('upgrade', listener);
-    if (server.headersTimeout === 0 || server.headersTimeout > this.handshakeTimeout) server.headersTimeout = this.handshakeTimeout;
+    (server as HttpServer).on('upgrade', listener);
+    const http1 = server as { headersTimeout?: number };
+    if (http1.headersTimeout !== undefined && (http1.headersTimeout === 0 || http1.headersTimeout > this.handshakeTimeout)) {
+      http1.headersTimeout = this.handshakeTimeout;
+    }
     this.attached.push({ server, listener });
     return this;
+  }
+
+  private attachHttp2(server: Http2SecureServer | Http2Server): void {
+    const onStream: StreamListener = (stream, headers, _flags, rawHeaders) => {
+      if (isWebSocketConnect(headers)) void this.admitHttp2(stream, rawHeaders);
+    };
+    // With a 'request' listener, node:http2 hands CONNECT streams to 'connect' listeners and answers
+    // 405 when there are none: this one keeps WebSocket streams for onStream, and answers other
+    // CONNECTs as node:http2 would when no one else listens.
+    const onConnect: CompatConnectListener = (request, response) => {
+      if (isWebSocketConnect(request.headers) || server.listenerCount('connect') > 1) return;
+      response.statusCode = 405;
+      response.end();
+    };
+    server.on('stream', onStream);
+    server.on('connect', onConnect);
+    this.attachedHttp2.push({ server, onStream, onConnect });
   }
 
   /**
@@ -199,6 +253,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return Promise.resolve(this.respond(socket, new HandshakeRejection(431, `request head larger than ${this.maxHeaderSize} bytes`), undefined, undefined, undefined));
     }
     return Promise.resolve(this.admitHttp1(socket, headOfIncomingMessage(request), head));
+  }
+
+  /**
+   * Complete (or refuse) an HTTP/2 extended CONNECT (RFC 8441) that a node:http2 server received
+   * ('stream' event). Resolves with the open connection, or null when refused (the stream is then
+   * answered with the refusal and ends).
+   */
+  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders?: string[]): Promise<WebSocket | null> {
+    return Promise.resolve(this.admitHttp2(stream, rawHeaders ?? rawHeadersOf(headers)));
   }
 
   /**
@@ -272,7 +335,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (arguments.length > 0) throw callbackNotCalled('wss.close()', 'it returns a Promise: `await wss.close()`');
     if (this.closing !== null) return this.closing;
     this.closing = (async () => {
-      for (const { server, listener } of this.attached) server.off('upgrade', listener);
+      for (const { server, listener } of this.attached) (server as HttpServer).off('upgrade', listener);
+      for (const { server, onStream, onConnect } of this.attachedHttp2) {
+        server.off('stream', onStream);
+        server.off('connect', onConnect);
+      }
       const server = this.server;
       const serverClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of this.pending) socket.destroy();
@@ -290,6 +357,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         }
       }
       await Promise.all(gone);
+      // Listen mode: the HTTP/2 connections end once their WebSockets are gone (GOAWAY).
+      this.http2Sessions?.closeAll();
       await serverClosed;
       await this.adapter?.close();
       this.emit('close');
@@ -379,22 +448,82 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       return null;
     }
     writeAcceptance(socket, key!, outcome);
-    const ws = new WebSocket(socket, {
+    return this.startConnection(socket, outcome, request!, rest);
+  }
+
+  /** Start an accepted connection over its transport (a socket, or an HTTP/2 stream). */
+  private startConnection(transport: Duplex, outcome: HandshakeAcceptance, request: HandshakeRequest, head: Buffer | undefined): WebSocket {
+    const ws = new WebSocket(transport, {
       role: 'server',
       protocol: outcome.protocol,
       extension: outcome.extension,
-      head: rest,
+      head,
       [connectionStart]: { settings: this.settings, options: this.options },
     } as InternalInit);
     if (outcome.data !== undefined) ws.data = outcome.data;
     this.clients.add(ws);
     try {
-      this.options.handlers?.open?.(ws, request!);
-      this.emit('connection', ws, request!);
+      this.options.handlers?.open?.(ws, request);
+      this.emit('connection', ws, request);
     } catch (error) {
       listenerThrew(this.settings.handlers, ws, error);
     }
     return ws;
+  }
+
+  /**
+   * Check an HTTP/2 extended CONNECT (RFC 8441 §4-5), decide as for HTTP/1.1, and respond on the
+   * stream. Synchronous unless the hook returns a promise.
+   */
+  private admitHttp2(stream: ServerHttp2Stream, rawHeaders: readonly string[]): WebSocket | null | Promise<WebSocket | null> {
+    stream.on('error', swallowError);
+    if (headerListSize(rawHeaders) > this.maxHeaderSize) {
+      return this.respondOverHttp2(stream, new HandshakeRejection(431, `request header list larger than ${this.maxHeaderSize} bytes`), undefined);
+    }
+    let connect: ExtendedConnectRequest;
+    try {
+      connect = validateExtendedConnect(readHttp2HeaderList(rawHeaders).headers);
+    } catch (error) {
+      return this.respondOverHttp2(stream, error as HandshakeRejection, undefined);
+    }
+    const request = new IncomingHandshake('h2', 'CONNECT', connect.target, connect.headers, connect, stream.session?.socket ?? stream);
+    // Count this stream too: it is in no set while it is being decided.
+    const outcome = decideHandshake(request, this.policy, {
+      connections: this.clients.size + this.pending.size + this.deadlines.size + 1,
+      closing: this.closing !== null,
+    });
+    if (!isPromise(outcome)) return this.respondOverHttp2(stream, outcome, request);
+    // Waiting for an async hook: counted (maxConnections), reset by close(), bounded by the timeout.
+    this.pending.add(stream);
+    const waiting = new PendingStreamDecision(stream, this.deadlines.deadlineFromNow());
+    this.deadlines.add(waiting);
+    return outcome.then((decided) => {
+      this.deadlines.delete(waiting);
+      // Timed out, or the client reset the stream while we waited.
+      if (waiting.expired || stream.destroyed || stream.closed) {
+        this.pending.delete(stream);
+        if (decided.accepted) decided.extension?.dispose();
+        return null;
+      }
+      return this.respondOverHttp2(stream, decided, request);
+    });
+  }
+
+  /** Write the outcome out on the stream (HTTP/2) and, when accepted, start the connection. */
+  private respondOverHttp2(stream: ServerHttp2Stream, outcome: HandshakeOutcome, request: HandshakeRequest | undefined): WebSocket | null {
+    this.pending.delete(stream);
+    if (!outcome.accepted) {
+      if (outcome.failure !== undefined) this.reportError(outcome.failure);
+      if (this.listenerCount('rejected') > 0) this.emit('rejected', outcome.status, outcome.reason, request);
+      writeStreamRejection(stream, outcome);
+      return null;
+    }
+    if (stream.destroyed || stream.closed) {
+      outcome.extension?.dispose();
+      return null;
+    }
+    writeStreamAcceptance(stream, outcome);
+    return this.startConnection(stream, outcome, request!, undefined);
   }
 
   /** A socket that went away during its handshake. */
@@ -416,6 +545,11 @@ function prepareMessage(data: SendData, binary: boolean | undefined, compress: b
 
 function callbackNotCalled(where: string, instead: string): InvalidOptionError {
   return new InvalidOptionError('callback', `${where}: a \`callback\` (ws's API) would never be called: ${instead} (or import { WebSocketServer } from 'wsforge/ws' for the ws API)`);
+}
+
+/** node:http2 servers (their class is not exported): they have `updateSettings`, http servers do not. */
+function isHttp2Server(server: AttachableServer): server is Http2SecureServer | Http2Server {
+  return typeof (server as Partial<Http2Server>).updateSettings === 'function';
 }
 
 function swallowError(): void {

@@ -65,8 +65,8 @@ export function validateUpgradeResponse(
   return { protocol: selectedProtocol(response, offeredProtocols), extensions: acceptedExtensions(response) };
 }
 
-/** §4.1: the server must select one of the offered subprotocols, or none. */
-function selectedProtocol(response: HttpResponseHead, offered: readonly string[]): string | undefined {
+/** §4.1: the server must select one of the offered subprotocols, or none (over HTTP/2 too, RFC 8441 §5). */
+export function selectedProtocol(response: HttpResponseHead, offered: readonly string[]): string | undefined {
   const protocol = response.headers['sec-websocket-protocol'];
   if (protocol === undefined) return undefined;
   if (response.headerCounts['sec-websocket-protocol'] !== 1 || !offered.includes(protocol)) {

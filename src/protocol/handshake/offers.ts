@@ -5,7 +5,7 @@
 import { type ExtensionParams, parseExtensionHeader } from '../extensions/extension-header.js';
 import type { HeaderMap } from '../http1/head-parser.js';
 import { HandshakeRejection } from '../http1/rejection.js';
-import { isToken } from '../http1/token.js';
+import { isToken, trimOptionalWhitespace } from '../http1/token.js';
 
 /** What the client offered, checked. */
 export interface HandshakeOffers {
@@ -31,7 +31,7 @@ export function readHandshakeOffers(headers: HeaderMap): HandshakeOffers {
   const protocolHeader = headers['sec-websocket-protocol'];
   if (protocolHeader !== undefined) {
     for (const element of protocolHeader.split(',')) {
-      const protocol = element.trim();
+      const protocol = trimOptionalWhitespace(element);
       // §4.1: subprotocol values are tokens, and each is offered once.
       if (!isToken(protocol)) throw new HandshakeRejection(400, 'invalid Sec-WebSocket-Protocol header');
       if (protocols.includes(protocol)) throw new HandshakeRejection(400, `subprotocol "${protocol}" offered twice`);

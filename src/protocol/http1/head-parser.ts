@@ -140,7 +140,8 @@ export function parseResponseHead(head: Buffer): HttpResponseHead {
   const lineEnd = text.indexOf('\r\n');
   const statusLine = lineEnd === -1 ? text : text.slice(0, lineEnd);
   if (/[\r\n]/.test(statusLine)) throw invalidResponse('the response head has bare CR or LF line endings', text);
-  const match = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/.exec(statusLine);
+  // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ): no control characters.
+  const match = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/.exec(statusLine);
   if (match === null) throw invalidResponse(`malformed status line "${statusLine.slice(0, 80)}"`, text);
   try {
     return {

@@ -55,9 +55,14 @@ export function formatHeaderFields(headers: HeaderFields): string {
   return text;
 }
 
+/** The plain-text body of a refusal: the reason on one line (the HTTP/1.1 and HTTP/2 responders share it). */
+export function errorResponseBody(reason: string): string {
+  return reason === '' ? '' : reason.endsWith('\n') ? reason : reason + '\n';
+}
+
 /** An HTTP error response for a refused request; the connection is closed after it. */
 export function buildErrorResponse(status: number, body: string, headers: HeaderFields = {}): string {
-  const content = body === '' ? '' : body.endsWith('\n') ? body : body + '\n';
+  const content = errorResponseBody(body);
   return (
     `HTTP/1.1 ${status} ${statusText(status)}\r\n` +
     'Connection: close\r\n' +

@@ -18,13 +18,25 @@ export function isToken(value: string): boolean {
   return true;
 }
 
+/**
+ * `text` without the optional whitespace around it: RFC 9110 §5.6.3 OWS is spaces and tabs only
+ * (String.prototype.trim() would also remove U+00A0, which a latin1 head has as byte 0xA0).
+ */
+export function trimOptionalWhitespace(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text.charCodeAt(start) === 0x20 || text.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 /** Whether a comma-separated header value contains `token` (case-insensitive, RFC 9110 §5.6.1). */
 export function headerHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   // The usual case first: the header is just the token.
   if (value.length === token.length && value.toLowerCase() === token) return true;
   for (const element of value.split(',')) {
-    if (element.trim().toLowerCase() === token) return true;
+    if (trimOptionalWhitespace(element).toLowerCase() === token) return true;
   }
   return false;
 }

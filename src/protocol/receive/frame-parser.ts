@@ -431,13 +431,14 @@ export abstract class FrameParser {
 
     if (this.opcode >= 0x8 || bits & (BIT_COMPRESSED | BIT_OBSERVE)) {
       // The whole frame is needed: control frames, compressed frames, observed frames.
-      if (whole) {
-        this.frameComplete(chunk.subarray(offset, end), false);
-        return end;
-      }
-      // Plain observed data is validated as it arrives (fail fast), before the frame is seen.
+      // Plain observed data is validated as it arrives (fail fast), before the frame is seen,
+      // whether the frame came in one read or several.
       const validate = this.opcode < 0x8 && !(bits & (BIT_COMPRESSED | BIT_DISCARD));
       if (validate && !this.validatePlainData(chunk, offset, end)) return end;
+      if (whole) {
+        this.frameComplete(chunk.subarray(offset, end), validate);
+        return end;
+      }
       const rare = this.more();
       const frame = (rare.frame ??= new ByteAssembly());
       frame.append(chunk, offset, end, this.frameLength - this.frameReceived, this.frameLength);
