@@ -52,11 +52,13 @@ enum { PH_SETUP, PH_RUN, PH_HOLD };
 #define HS_CAP 8192
 #define RBUF_SIZE (256 * 1024)
 #define MAX_HEADERS 16
+#define MAX_PORTS 8
 
 typedef struct conn {
   int fd;
   uint8_t state, role, hdrlen, need; // need: header size once hdrlen >= 2
   uint8_t op, fin, msgop, idle_done, rsv1, msgrsv1;
+  uint8_t group;        // which of --ports this connection uses (latency is also kept per port)
   uint32_t events;      // current epoll registration
   uint32_t idx;
   char *hs;             // handshake response accumulator (only while handshaking)
@@ -95,6 +97,8 @@ static struct {
   double hold;
   double setup_timeout;
   int delayed_ack;
+  int ports[MAX_PORTS];
+  int nports;
 } O = {
     .mode = M_ECHO,
     .host = "127.0.0.1",
@@ -117,7 +121,7 @@ static struct {
 };
 
 static int ep = -1;
-static struct sockaddr_in server_addr;
+static struct sockaddr_in server_addr[MAX_PORTS];
 static conn *conns;
 static int nconns;      // size of the conns array
 static int started;     // connections started (setup phases)
@@ -176,6 +180,29 @@ static inline uint64_t now_ns(void) {
 static uint64_t hist[H_N];
 static uint64_t h_count, h_max, h_sum;
 
+// With --ports: the same histogram per port (e.g. receivers on the publisher's server vs on another one).
+typedef struct {
+  uint64_t counts[H_N];
+  uint64_t count, max, sum;
+} group_hist;
+static group_hist ghist[MAX_PORTS];
+
+static inline unsigned hist_index(uint64_t v) {
+  if (v < 128) return (unsigned)v;
+  int e = 63 - __builtin_clzll(v); // >= 7
+  int shift = e - 6;
+  unsigned idx = 128 + (unsigned)(e - 7) * H_SUB + (unsigned)((v >> shift) - 64);
+  return idx >= H_N ? H_N - 1 : idx;
+}
+
+static inline void group_add(unsigned g, uint64_t v) {
+  group_hist *h = &ghist[g];
+  h->counts[hist_index(v)]++;
+  h->count++;
+  h->sum += v;
+  if (v > h->max) h->max = v;
+}
+
 static inline void hist_add(uint64_t v) {
   unsigned idx;
   if (v < 128) {
@@ -218,8 +245,37 @@ static double hist_pct(double p) {
   return (double)h_max;
 }
 
+static double group_pct(const group_hist *h, double p) {
+  if (h->count == 0) return 0;
+  double exact = p * (double)h->count;
+  uint64_t target = (uint64_t)exact;
+  if ((double)target < exact) target++;
+  if (target < 1) target = 1;
+  uint64_t cum = 0;
+  for (unsigned i = 0; i < H_N; i++) {
+    cum += h->counts[i];
+    if (cum >= target) {
+      double v = hist_mid(i);
+      return v > (double)h->max ? (double)h->max : v;
+    }
+  }
+  return (double)h->max;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Output
+
+static void print_latency_by_port(void) {
+  if (O.nports < 2) return;
+  printf(",\"latency_by_port_us\":[");
+  for (int g = 0; g < O.nports; g++) {
+    const group_hist *h = &ghist[g];
+    printf("%s{\"port\":%d,\"count\":%llu,\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}", g ? "," : "", O.ports[g],
+           (unsigned long long)h->count, h->count ? (double)h->sum / (double)h->count / 1000.0 : 0.0,
+           group_pct(h, 0.50) / 1000.0, group_pct(h, 0.99) / 1000.0, (double)h->max / 1000.0);
+  }
+  printf("]");
+}
 
 static void print_latency(void) {
   printf("\"latency_us\":{\"count\":%llu,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
@@ -266,6 +322,7 @@ static void print_result(int ok, const char *error) {
            window > 0 ? (double)n / window : 0, window > 0 ? (double)b / window / 1048576.0 : 0,
            (unsigned long long)bad_messages, (unsigned long long)unexpected);
     print_latency();
+    print_latency_by_port();
     printf(",\"loadgen_cpu\":%.3f,\"loadgen_cpu_user\":%.3f", cpu, ucpu);
     break;
   }
@@ -292,6 +349,7 @@ static void print_result(int ok, const char *error) {
            (unsigned long long)d, window > 0 ? (double)d / window : 0, window > 0 ? (double)p / window : 0,
            (unsigned long long)pub_copies, (unsigned long long)bad_messages, (unsigned long long)unexpected);
     print_latency();
+    print_latency_by_port();
     printf(",\"loadgen_cpu\":%.3f,\"loadgen_cpu_user\":%.3f", cpu, ucpu);
     break;
   }
@@ -500,7 +558,7 @@ static void start_connect(conn *c, uint64_t now) {
     if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) fatal("bind: %s", strerror(errno));
   }
   seq++;
-  if (connect(fd, (struct sockaddr *)&server_addr, sizeof server_addr) < 0 && errno != EINPROGRESS) {
+  if (connect(fd, (struct sockaddr *)&server_addr[c->group], sizeof server_addr[0]) < 0 && errno != EINPROGRESS) {
     int e = errno;
     close(fd);
     c->fd = -1;
@@ -557,7 +615,10 @@ static inline void message_done(conn *c, uint64_t now) {
       unexpected++;
       return;
     }
-    if (measuring) hist_add(now - c->ts[c->recvd % (uint64_t)O.inflight]);
+    if (measuring) {
+      hist_add(now - c->ts[c->recvd % (uint64_t)O.inflight]);
+      if (O.nports > 1) group_add(c->group, now - c->ts[c->recvd % (uint64_t)O.inflight]);
+    }
     c->recvd++;
     total_msgs++;
     total_bytes += c->msglen;
@@ -577,7 +638,10 @@ static inline void message_done(conn *c, uint64_t now) {
     c->recvd++;
     got[j % RING]++;
     deliveries++;
-    if (measuring) hist_add(now - pub_ts[j % RING]);
+    if (measuring) {
+      hist_add(now - pub_ts[j % RING]);
+      if (O.nports > 1) group_add(c->group, now - pub_ts[j % RING]);
+    }
     return;
   }
   case R_PUB:
@@ -917,6 +981,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: loadgen --mode echo|connect|idle|broadcast --port P [options]\n"
           "  --host H              server address (default 127.0.0.1)\n"
+          "  --ports P1,P2,...     several ports of the host: connection i uses port i %% n (the broadcast\n"
+          "                        publisher the first); latency is also reported per port\n"
           "  --path /p             request path (default /)\n"
           "  --conns N             echo: connections (100); idle: connections (19500); broadcast: receivers (1000)\n"
           "  --size S              message payload bytes (32)\n"
@@ -948,6 +1014,7 @@ int main(int argc, char **argv) {
       {"msg-hex", required_argument, 0, 'x'},    {"rsv1", no_argument, 0, 'r'},
       {"header", required_argument, 0, 'h'},     {"hold", required_argument, 0, 'T'},
       {"setup-timeout", required_argument, 0, 'U'}, {"delayed-ack", no_argument, 0, 'D'}, {"help", no_argument, 0, 'y'},
+      {"ports", required_argument, 0, 'Q'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -987,10 +1054,28 @@ int main(int argc, char **argv) {
     case 'T': O.hold = atof(optarg); break;
     case 'U': O.setup_timeout = atof(optarg); break;
     case 'D': O.delayed_ack = 1; break;
+    case 'Q': {
+      O.nports = 0;
+      for (char *item = strtok(optarg, ","); item != NULL; item = strtok(NULL, ",")) {
+        if (O.nports == MAX_PORTS) {
+          fprintf(stderr, "loadgen: at most %d --ports\n", MAX_PORTS);
+          return 2;
+        }
+        O.ports[O.nports++] = atoi(item);
+      }
+      if (O.nports > 0) O.port = O.ports[0];
+      break;
+    }
     case 'y': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
+  if (O.nports == 0) O.ports[O.nports++] = O.port;
+  for (int i = 0; i < O.nports; i++)
+    if (O.ports[i] <= 0 || O.ports[i] > 65535) {
+      usage(stderr);
+      return 2;
+    }
   if (O.port <= 0 || O.port > 65535 || O.inflight < 1 || O.inflight > RING / 4 || O.duration <= 0 ||
       O.warmup < 0 || O.concurrency < 1 || O.open_conc < 1 || O.spread < 0 || O.spread > 254 ||
       O.size > (size_t)1 << 30) {
@@ -1019,12 +1104,14 @@ int main(int argc, char **argv) {
 
   rng_state = now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
   if (!rng_state) rng_state = 1;
-  memset(&server_addr, 0, sizeof server_addr);
-  server_addr.sin_family = AF_INET;
-  server_addr.sin_port = htons((uint16_t)O.port);
-  if (inet_pton(AF_INET, O.host, &server_addr.sin_addr) != 1) {
-    fprintf(stderr, "loadgen: --host must be an IPv4 address\n");
-    return 2;
+  memset(server_addr, 0, sizeof server_addr);
+  for (int i = 0; i < O.nports; i++) {
+    server_addr[i].sin_family = AF_INET;
+    server_addr[i].sin_port = htons((uint16_t)O.ports[i]);
+    if (inet_pton(AF_INET, O.host, &server_addr[i].sin_addr) != 1) {
+      fprintf(stderr, "loadgen: --host must be an IPv4 address\n");
+      return 2;
+    }
   }
   build_request();
   rbuf = malloc(RBUF_SIZE);
@@ -1072,12 +1159,14 @@ int main(int argc, char **argv) {
     conns[i].fd = -1;
     conns[i].idx = (uint32_t)i;
     conns[i].role = (uint8_t)role;
+    conns[i].group = (uint8_t)(i % O.nports);
     if (O.mode == M_ECHO) conns[i].ts = calloc((size_t)O.inflight, sizeof(uint64_t));
   }
   if (O.mode == M_BROADCAST) {
     for (int i = 0; i < receivers; i++) conns[i].role = R_RECV;
     publisher = &conns[receivers];
     publisher->role = R_PUB;
+    publisher->group = 0;
   }
 
   t_origin = now_ns();

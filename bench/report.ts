@@ -1,13 +1,15 @@
 // Summaries, the markdown report and the hand-written SVG chart of a benchmark run.
 import { renderSoak, type SoakResult } from './soak.js';
 
-export const SERVER_NAMES = ['wsforge', 'ws', 'thin'] as const;
+export const SERVER_NAMES = ['wsforge', 'wsforge-ws', 'ws', 'thin'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface MetricSpec {
   /** e.g. "msg/s" */
   unit: string;
   higherIsBetter: boolean;
+  /** Also report the server's CPU time per unit of work (e.g. "delivery"), in µs. */
+  cpuPer?: string;
 }
 
 /** One server × workload × repetition. */
@@ -59,6 +61,8 @@ export interface ServerSummary {
   wait?: number;
   serverCoreBusy?: number;
   loadgenCoreBusy?: number;
+  /** median over runs of the server's CPU seconds per unit of the metric, in µs */
+  cpuUsPerUnit?: number;
 }
 
 export interface WorkloadSummary {
@@ -158,6 +162,8 @@ export function summarize(
     const loadgenCoreBusy = medianOf(good, (r) => r.loadgenCoreBusy);
     if (serverCoreBusy !== undefined) s.serverCoreBusy = serverCoreBusy;
     if (loadgenCoreBusy !== undefined) s.loadgenCoreBusy = loadgenCoreBusy;
+    const cpuUsPerUnit = medianOf(good, (r) => (r.serverCpu === undefined || !(r.value! > 0) ? undefined : (r.serverCpu / r.value!) * 1e6));
+    if (cpuUsPerUnit !== undefined) s.cpuUsPerUnit = cpuUsPerUnit;
     summary.servers[server] = s;
   }
   return summary;
@@ -237,16 +243,38 @@ export function renderMarkdown(input: ReportInput): string {
   );
   out.push('');
   const servers = SERVER_NAMES.filter((s) => input.servers.includes(s));
-  out.push(`| workload | unit | ${servers.join(' | ')} | wsforge/ws | wsforge/thin |`);
-  out.push(`|---|---|${servers.map(() => '---:').join('|')}|---:|---:|`);
+  // wsforge-ws is wsforge's ws-compatible API (wsforge/ws): compared with ws, and with wsforge's own API.
+  const compat = servers.includes('wsforge-ws');
+  const compatHeads = compat ? ' wsforge-ws/ws | wsforge-ws/wsforge |' : '';
+  out.push(`| workload | unit | ${servers.join(' | ')} | wsforge/ws | wsforge/thin |${compatHeads}`);
+  out.push(`|---|---|${servers.map(() => '---:').join('|')}|---:|---:|${compat ? '---:|---:|' : ''}`);
   for (const w of input.workloads) {
     const unit = `${w.metric.unit} (${w.metric.higherIsBetter ? 'higher' : 'lower'} is better)`;
     const cells = servers.map((s) => cell(w.servers[s], w.errors[s], true));
+    const compatCells = compat ? ` ${ratio(w.servers['wsforge-ws'], w.servers.ws)} | ${ratio(w.servers['wsforge-ws'], w.servers.wsforge)} |` : '';
     out.push(
-      `| ${w.name} | ${unit} | ${cells.join(' | ')} | ${ratio(w.servers.wsforge, w.servers.ws)} | ${ratio(w.servers.wsforge, w.servers.thin)} |`,
+      `| ${w.name} | ${unit} | ${cells.join(' | ')} | ${ratio(w.servers.wsforge, w.servers.ws)} | ${ratio(w.servers.wsforge, w.servers.thin)} |${compatCells}`,
     );
   }
   out.push('');
+  const perUnit = input.workloads.filter((w) => w.metric.cpuPer !== undefined);
+  if (perUnit.length > 0) {
+    out.push('### Server CPU per unit of work');
+    out.push('');
+    out.push('The server process\'s CPU time (user + sys, /proc) during the measured window divided by the work done, in µs');
+    out.push('(median of the runs; lower is better). It does not depend on whether the loadgen or the server was the limit.');
+    out.push('');
+    out.push(`| workload | per | ${servers.join(' | ')} |`);
+    out.push(`|---|---|${servers.map(() => '---:').join('|')}|`);
+    for (const w of perUnit) {
+      const cells = servers.map((s) => {
+        const v = w.servers[s]?.cpuUsPerUnit;
+        return v === undefined ? '–' : `**${v.toFixed(2)}** µs`;
+      });
+      out.push(`| ${w.name} | ${w.metric.cpuPer} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
   out.push('### Latency and CPU');
   out.push('');
   out.push('Latency is per message, from the moment the loadgen queues it to the arrival of the whole echo');
@@ -292,7 +320,7 @@ export function renderMarkdown(input: ReportInput): string {
   return out.join('\n');
 }
 
-const COLORS: Record<ServerName, string> = { wsforge: '#1f6fb2', ws: '#e07b28', thin: '#8a8a8a' };
+const COLORS: Record<ServerName, string> = { wsforge: '#1f6fb2', 'wsforge-ws': '#6aa6d8', ws: '#e07b28', thin: '#8a8a8a' };
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -338,7 +366,7 @@ export function renderSvg(input: ReportInput): string {
   s.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   const date = input.date.toISOString().slice(0, 10);
   s.push(
-    `<text x="${left}" y="22" font-size="15" font-weight="bold">wsforge vs ws vs thin JS echo — relative to thin = 1.0${input.quick ? ' (quick run)' : ''}</text>`,
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">wsforge (and wsforge/ws) vs ws vs thin JS echo — relative to thin = 1.0${input.quick ? ' (quick run)' : ''}</text>`,
   );
   s.push(
     `<text x="${left}" y="40" font-size="11" fill="#555">${esc(`${date}, ${input.machine.cpu}, node ${input.machine.node}; median of ${input.reps}; labels are absolute medians; † disturbed by other load`)}</text>`,

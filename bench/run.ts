@@ -37,12 +37,15 @@ import {
   renderSvg,
   summarize,
 } from './report.js';
+import { isScaleWorkload, renderScaleSection, runScaleWorkload, SCALE_WORKLOAD_NAMES, type ScaleResult } from './scale.js';
 import { runSoak, SOAK_WORKLOAD, type SoakResult } from './soak.js';
 
 // build/bench/run.js -> repository root
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 const LOADGEN = join(BENCH, 'bin', 'loadgen');
+// compiled with the tests (npm run build:test)
+const SOCKETIO_LOADGEN = join(ROOT, 'build', 'bench', 'socketio-loadgen.js');
 const RESULTS = join(BENCH, 'results');
 const RAW = join(RESULTS, 'raw');
 const HOST = '127.0.0.1';
@@ -52,7 +55,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
   --workload a,b     workloads to run (default: all but deflate-memory, which joins when wsforge
                      negotiates permessage-deflate):
                      ${workloads.join(', ')}
-  --server a,b       servers: wsforge, ws, thin (default: all available)
+  --server a,b       servers: wsforge, wsforge-ws, ws, thin (default: all available)
   --reps N           repetitions (default 3)
   --duration S       measured seconds per run (default 5); for soak, its length (default 600)
   --warmup S         warmup seconds per run (default 1)
@@ -102,6 +105,10 @@ interface WorkloadDef {
   serverFlags?: Partial<Record<ServerName, readonly string[]>>;
   /** servers that can take part (thin has no permessage-deflate) */
   servers: readonly ServerName[];
+  /** the server program per server when not the usual one (script, then its flags) */
+  scripts?: Partial<Record<ServerName, readonly string[]>>;
+  /** the load generator: the C epoll client (default) or the socket.io client process */
+  loadgen?: 'c' | 'socketio';
   metric: MetricSpec;
   kind: 'load' | 'memory';
   loadgenArgs: (s: Settings) => string[];
@@ -138,6 +145,9 @@ function deflateMessage(): { hex: string; size: number } {
 }
 
 const DEFLATE_OFFER = 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits';
+
+/** socket.io broadcast pacing: messages outstanding at the slowest receiver (keeps the server busy). */
+const SOCKETIO_INFLIGHT = 4;
 
 const WORKLOADS: readonly WorkloadDef[] = [
   {
@@ -246,6 +256,23 @@ const WORKLOADS: readonly WorkloadDef[] = [
     value: (j) => num(j, 'deliveries_per_s'),
   },
   {
+    name: 'socketio-broadcast',
+    description: (s) =>
+      `socket.io: ${s.receivers} socket.io-client receivers + 1 publisher (a Node load generator on CPU 1, WebSocket transport only), 32 B text; the server emits every published message to every socket (io.emit); the publisher keeps at most ${SOCKETIO_INFLIGHT} messages not yet received by every receiver; ws column: socket.io's default engine (ws), wsforge-ws column: wsEngine = wsforge/ws; receiver deliveries per second`,
+    serverMode: 'broadcast',
+    deflate: false,
+    servers: ['ws', 'wsforge-ws'],
+    scripts: {
+      ws: [join(BENCH, 'servers', 'socketio-server.mjs'), '--engine', 'ws'],
+      'wsforge-ws': [join(BENCH, 'servers', 'socketio-server.mjs'), '--engine', 'wsforge'],
+    },
+    loadgen: 'socketio',
+    metric: { unit: 'deliveries/s', higherIsBetter: true, cpuPer: 'delivery' },
+    kind: 'load',
+    loadgenArgs: (s) => ['--conns', String(s.receivers), '--size', '32', '--inflight', String(SOCKETIO_INFLIGHT)],
+    value: (j) => num(j, 'deliveries_per_s'),
+  },
+  {
     name: 'deflate-memory',
     description: (s) =>
       `server RSS growth per connection with permessage-deflate negotiated (default server settings, client offers client_max_window_bits) after each of ${s.deflateConns} connections exchanged one compressed 4 KiB text message`,
@@ -294,12 +321,14 @@ const WORKLOADS: readonly WorkloadDef[] = [
 
 const SERVER_SCRIPTS: Record<ServerName, string> = {
   wsforge: join(BENCH, 'servers', 'wsforge-server.mjs'),
+  'wsforge-ws': join(BENCH, 'servers', 'wsforge-ws-server.mjs'),
   ws: join(BENCH, 'servers', 'ws-server.mjs'),
   thin: join(BENCH, 'servers', 'thin-echo.mjs'),
 };
 
 function serverUnavailable(server: ServerName): string | null {
   if (server === 'wsforge' && !existsSync(join(ROOT, 'dist', 'index.js'))) return 'dist/index.js is missing (npm run build)';
+  if (server === 'wsforge-ws' && !existsSync(join(ROOT, 'dist', 'ws', 'index.js'))) return 'dist/ws/index.js is missing (npm run build)';
   if (server === 'ws' && !existsSync(join(ROOT, 'node_modules', 'ws', 'package.json'))) return 'node_modules/ws is missing (npm install)';
   return null;
 }
@@ -310,8 +339,14 @@ function pinnedCommand(cpu: number, command: string, args: readonly string[]): [
   return pinned ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
 }
 
-function startServer(server: ServerName, mode: ServerMode, deflate: DeflateMode, flags: readonly string[] = []): ManagedProcess {
-  const nodeArgs = [SERVER_SCRIPTS[server], '--host', HOST, '--port', '0', '--mode', mode, ...flags];
+function startServer(
+  server: ServerName,
+  mode: ServerMode,
+  deflate: DeflateMode,
+  flags: readonly string[] = [],
+  script: readonly string[] = [SERVER_SCRIPTS[server]],
+): ManagedProcess {
+  const nodeArgs = [...script, '--host', HOST, '--port', '0', '--mode', mode, ...flags];
   if (deflate !== false) nodeArgs.push('--deflate');
   if (deflate === 'takeover') nodeArgs.push('--takeover');
   if (deflate === 'no-takeover') nodeArgs.push('--no-takeover');
@@ -471,7 +506,7 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
   let server: ManagedProcess | undefined;
   let loadgen: ManagedProcess | undefined;
   try {
-    server = startServer(serverName, w.serverMode, w.deflate, w.serverFlags?.[serverName]);
+    server = startServer(serverName, w.serverMode, w.deflate, w.serverFlags?.[serverName], w.scripts?.[serverName]);
     const port = await waitListening(server);
     const srv = server;
     const fullArgs = ['--host', HOST, '--port', String(port), ...lgArgs];
@@ -481,7 +516,8 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
       await sleep(s.settleMs);
       rssBefore = readStatusKiB(srv.pid, 'VmRSS');
     }
-    const [cmd, args] = pinnedCommand(1, LOADGEN, fullArgs);
+    const [cmd, args] =
+      w.loadgen === 'socketio' ? pinnedCommand(1, process.execPath, [SOCKETIO_LOADGEN, ...fullArgs]) : pinnedCommand(1, LOADGEN, fullArgs);
     const lg = new ManagedProcess(cmd, args, { cwd: ROOT });
     loadgen = lg;
     let cpu0: number | null = null;
@@ -548,6 +584,9 @@ async function runOnce(ctx: RunContext, w: WorkloadDef, serverName: ServerName, 
       if (l.p99 !== undefined) record.latencyP99Us = l.p99;
       record.loadgenCpu = num(json, 'loadgen_cpu');
       record.loadgenCpuUser = num(json, 'loadgen_cpu_user');
+      if (w.metric.cpuPer !== undefined && record.serverCpu !== undefined && record.value > 0) {
+        record.extra = { ...record.extra, serverCpuUsPer: (record.serverCpu / record.value) * 1e6 };
+      }
       const rss = readStatusKiB(srv.pid, 'VmRSS');
       if (rss !== null) record.serverRssKiB = rss;
       if (!(record.value > 0)) throw new Error('no progress during the measured window');
@@ -657,11 +696,11 @@ function headroomFrom(records: readonly RunRecord[]): Headroom | null {
 
 /** `--render raw/<stamp>-summary.json`: write the report again from a finished run (no measuring). */
 function renderAgain(file: string): number {
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { input: ReportInput & { date: string }; records: RunRecord[] };
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { input: ReportInput & { date: string }; records: RunRecord[]; scaleSection?: string };
   const input: ReportInput = { ...saved.input, date: new Date(saved.input.date), headroom: headroomFrom(saved.records) ?? saved.input.headroom };
   const dir = RESULTS;
   const names = input.quick ? ['quick'] : [`${input.date.toISOString().slice(0, 10)}-${hostish()}`, 'latest'];
-  for (const name of names) writeFileSync(join(dir, `${name}.md`), renderMarkdown(input));
+  for (const name of names) writeFileSync(join(dir, `${name}.md`), renderMarkdown(input) + (saved.scaleSection ?? ''));
   writeFileSync(join(dir, input.quick ? 'quick.svg' : 'latest.svg'), renderSvg(input));
   process.stdout.write(`bench: rendered ${names.map((n) => `bench/results/${n}.md`).join(', ')} and the chart from ${file}\n`);
   return 0;
@@ -688,7 +727,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  const workloadNames = [...WORKLOADS.map((w) => w.name), SOAK_WORKLOAD];
+  const workloadNames = [...WORKLOADS.map((w) => w.name), ...SCALE_WORKLOAD_NAMES, SOAK_WORKLOAD];
   if (values.render !== undefined) return renderAgain(values.render);
   if (values.help) {
     process.stdout.write(usage(workloadNames));
@@ -756,6 +795,10 @@ async function main(): Promise<number> {
   if (selected === undefined) {
     const deflateWorkloads = workloadNames.filter((n) => n.startsWith('deflate-memory'));
     selected = workloadNames.filter((n) => !n.startsWith('deflate-memory'));
+    if (!existsSync(join(ROOT, 'node_modules', 'socket.io', 'package.json')) || !existsSync(SOCKETIO_LOADGEN)) {
+      selected = selected.filter((n) => n !== 'socketio-broadcast');
+      notes.push('socketio-broadcast not run: node_modules/socket.io (npm ci) or build/bench/socketio-loadgen.js (npm run build:test) is missing');
+    }
     if (servers.includes('wsforge')) {
       if (await probeWsforgeDeflate(ctx)) selected.push(...deflateWorkloads);
       else notes.push('deflate-memory not in the default set: wsforge did not negotiate permessage-deflate (run it with --workload deflate-memory)');
@@ -769,8 +812,15 @@ async function main(): Promise<number> {
 
   const records: RunRecord[] = [];
   const summaries: WorkloadSummary[] = [];
+  const scaleResults: ScaleResult[] = [];
   for (const name of selected) {
     if (name === SOAK_WORKLOAD) continue;
+    if (isScaleWorkload(name)) {
+      // wsforge/cluster and wsforge/redis: several server processes per run (bench/scale.ts)
+      const scaleContext = { ...settings, stamp, root: ROOT, loadgen: LOADGEN, rawDir: RAW, pinned, servers, log };
+      scaleResults.push(await runScaleWorkload(name, { ...scaleContext, waitQuiet: (limitS: number) => waitQuiet(limitS, log) }));
+      continue;
+    }
     const w = WORKLOADS.find((x) => x.name === name)!;
     const mine = servers.filter((s) => w.servers.includes(s));
     const recs: RunRecord[] = [];
@@ -857,7 +907,7 @@ async function main(): Promise<number> {
     command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     ...(soak === undefined ? {} : { soak }),
   };
-  const md = renderMarkdown(input);
+  const md = renderMarkdown(input) + renderScaleSection(scaleResults);
   const svg = renderSvg(input);
   mkdirSync(RAW, { recursive: true });
   const written: string[] = [];
@@ -877,11 +927,11 @@ async function main(): Promise<number> {
     write(join(RESULTS, 'latest.md'), md);
     write(join(RESULTS, 'latest.svg'), svg);
   }
-  write(join(RAW, `${stamp}-summary.json`), `${JSON.stringify({ input, records }, null, 2)}\n`);
+  write(join(RAW, `${stamp}-summary.json`), `${JSON.stringify({ input, records, scaleSection: renderScaleSection(scaleResults) }, null, 2)}\n`);
   log('');
   log(md);
   log(`bench: wrote ${written.join(', ')}`);
-  return records.some((r) => !r.ok) || soak?.ok === false ? 1 : 0;
+  return records.some((r) => !r.ok) || scaleResults.some((s) => s.runs.some((r) => !r.ok)) || soak?.ok === false ? 1 : 0;
 }
 
 main().then(

@@ -6,6 +6,7 @@ export {
   WebSocket,
   type ClientHandshakeRecord,
   type SendOptions,
+  type WrittenCallback,
   type WebSocketEvents,
   type WebSocketInit,
 } from './node/connection/websocket.js';

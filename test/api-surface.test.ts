@@ -30,6 +30,8 @@ const CLASSES: Record<string, string> = {
   FrameReceiver: 'dist/protocol/receive/frame-receiver.d.ts',
   FrameParser: 'dist/protocol/receive/frame-parser.d.ts',
   PreparedMessage: 'dist/protocol/frame/prepared.d.ts',
+  ClusterPrimary: 'dist/cluster/primary.d.ts',
+  RedisPubSub: 'dist/redis/redis-pubsub.d.ts',
 };
 
 /** Names exported by a declaration file's `export { ... }` and `export declare` statements, transitively through `export *`. */

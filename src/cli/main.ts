@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, ReadyState, WebSocketError, WebSocketServer, type ConnectOptions, type WebSocket } from '../index.js';
@@ -14,6 +13,10 @@ import { runReconnecting } from './connect-reconnecting.js';
 import { integerInRange, MAX_TIMER_MS } from './integer-flag.js';
 import { demoPage } from './demo-page.js';
 import { formatReceivedMessage } from './received-message.js';
+import type { CommandServer, ScalingOptions, ServerStart } from './serve-scaling.js';
+
+/** Broadcast mode's topic: every client subscribes to it. */
+const BROADCAST_TOPIC = 'broadcast';
 
 const MAIN_HELP = `wsforge: a strict, fast WebSocket server and client
 
@@ -39,6 +42,10 @@ Options:
                        streams (RFC 8441) for browsers that use them; HTTP/1.1 keeps working
   --max-payload <n>    largest message in bytes (default 16 MiB)
   --deflate            accept permessage-deflate (RFC 7692) with the memory-safe defaults
+  --workers <n>        serve the port from n processes (auto: one per CPU; default 1); in
+                       broadcast mode a message reaches the clients of every worker
+  --redis <url>        share broadcasts through Redis with every server attached to it
+                       (redis://host:port; needs the redis package)
   --quiet              do not log connections and closes
   --verbose            also log every message
   -h, --help           show this help
@@ -104,6 +111,8 @@ async function serve(args: string[]): Promise<void> {
     http2: { type: 'boolean', default: false },
     'max-payload': { type: 'string' },
     deflate: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    redis: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -123,6 +132,14 @@ async function serve(args: string[]): Promise<void> {
   if (http2 && certFile === undefined) throw new UsageError('--http2 needs --tls-cert and --tls-key (browsers speak HTTP/2 over TLS only)');
   const maxPayloadText = values['max-payload'] as string | undefined;
   const maxPayload = maxPayloadText === undefined ? undefined : integerFlag(maxPayloadText, '--max-payload', 1, Number.MAX_SAFE_INTEGER, 'bytes');
+  // Loaded here, not at start: `wsforge connect` does not pay for wsforge/cluster and wsforge/redis.
+  const { scalingOptions, serveScaled } = await import('./serve-scaling.js');
+  let scaling: ScalingOptions;
+  try {
+    scaling = scalingOptions(values.workers as string | undefined, values.redis as string | undefined);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const quiet = values.quiet as boolean;
   const verbose = values.verbose as boolean;
   const log = (line: string) => {
@@ -154,65 +171,66 @@ async function serve(args: string[]): Promise<void> {
   // node:http2 refuses new streams while a connection's queued data passes maxSessionMemory (MB):
   // leave room for two largest messages (README "HTTP/2").
   const maxSessionMemory = 10 + 2 * Math.ceil((maxPayload ?? 16 * 1024 * 1024) / (1024 * 1024));
-  const httpServer =
-    tls && http2
-      ? // Loaded only for --http2: every `connect` process would pay for it otherwise.
-        (await import('node:http2')).createSecureServer({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
-      : tls
-        ? createHttpsServer(tls, onRequest)
-        : createHttpServer(onRequest);
-  let nextId = 1;
-  // Server-wide handlers: the connection's number is its application data (ws.data).
-  const wss = new WebSocketServer({
-    ...(maxPayload === undefined ? {} : { maxPayload }),
-    perMessageDeflate: values.deflate as boolean,
-    handlers: {
-      open(ws, request) {
-        ws.data = nextId++;
-        const transport = request.transport === 'h2' ? 'h2' : 'h1';
-        log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path} over ${transport}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+  // Loaded only for --http2: every `connect` process would pay for it otherwise.
+  const http2Module = tls && http2 ? await import('node:http2') : null;
+  // Broadcast mode is a topic every client subscribes to: with --workers or --redis the other
+  // processes' publishes reach it too.
+  const startOne = async ({ listen, pubsub, worker }: ServerStart): Promise<CommandServer> => {
+    const httpServer =
+      tls && http2Module !== null
+        ? http2Module.createSecureServer({ ...tls, allowHTTP1: true, maxSessionMemory, settings: { enableConnectProtocol: true } }, onRequest)
+        : tls
+          ? createHttpsServer(tls, onRequest)
+          : createHttpServer(onRequest);
+    let nextId = 1;
+    // Server-wide handlers: the connection's number is its application data (ws.data).
+    const wss = new WebSocketServer({
+      ...(maxPayload === undefined ? {} : { maxPayload }),
+      ...(pubsub === undefined ? {} : { pubsub }),
+      perMessageDeflate: values.deflate as boolean,
+      handlers: {
+        open(ws, request) {
+          ws.data = worker === undefined ? nextId++ : `${worker}.${nextId++}`;
+          if (mode === 'broadcast') ws.subscribe(BROADCAST_TOPIC);
+          const transport = request.transport === 'h2' ? 'h2' : 'h1';
+          log(`connection ${ws.data} from ${request.remoteAddress ?? '?'} path ${request.path} over ${transport}${ws.extensions ? ` extensions ${ws.extensions}` : ''}`);
+        },
+        message(ws, data, isBinary) {
+          if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
+          if (mode === 'echo') ws.send(data);
+          else wss.publish(BROADCAST_TOPIC, data, { binary: isBinary });
+        },
+        close(ws, code, reason) {
+          log(`close ${ws.data} ${code} ${JSON.stringify(reason)}`);
+        },
       },
-      message(ws, data, isBinary) {
-        if (verbose) log(`message ${ws.data} ${isBinary ? 'binary' : 'text'} ${data.length}${isBinary ? ' bytes' : ' chars'}`);
-        if (mode === 'echo') ws.send(data);
-        else wss.broadcast(data, { binary: isBinary });
-      },
-      close(ws, code, reason) {
-        log(`close ${ws.data} ${code} ${JSON.stringify(reason)}`);
-      },
-    },
-  });
-  wss.attach(httpServer);
-  wss.on('rejected', (status, reason) => {
-    if (verbose) log(`rejected ${status} ${reason}`);
-  });
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: closing ${wss.clients.size} connection(s) with 1001`);
-    httpServer.close();
-    // HTTP/1.1 connections (an HTTP/2 server has no such call; process.exit ends its sessions).
-    (httpServer as { closeAllConnections?: () => void }).closeAllConnections?.();
-    void wss.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-
-  // Signal handlers are in place before the readiness line, so a supervisor may signal at once.
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, values.host as string, () => {
-      httpServer.off('error', reject);
-      resolve();
     });
-  }).catch((error: NodeJS.ErrnoException) => {
-    fail(`cannot listen on ${String(values.host)}:${port}: ${error.code ?? error.message}`, 1);
-  });
-  const address = httpServer.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`listening on ${tls ? 'wss' : 'ws'}://${host}:${address.port}\n`);
+    wss.attach(httpServer);
+    wss.on('rejected', (status, reason) => {
+      if (verbose) log(`rejected ${status} ${reason}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      // exclusive with reusePort: the worker binds its own socket (wsforge/cluster, Node >= 22.12).
+      httpServer.listen({ ...listen, ...(listen.reusePort ? { exclusive: true } : {}) }, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    }).catch((error: NodeJS.ErrnoException) => {
+      fail(`cannot listen on ${String(values.host)}:${port}: ${error.code ?? error.message}`, 1);
+    });
+    return {
+      address: () => httpServer.address(),
+      async close() {
+        log(`closing ${wss.clients.size} connection(s) with 1001`);
+        httpServer.close();
+        // HTTP/1.1 connections (an HTTP/2 server has no such call; process.exit ends its sessions).
+        (httpServer as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await wss.close();
+      },
+    };
+  };
+  await serveScaled(scaling, { host: values.host as string, port, scheme: tls ? 'wss' : 'ws' }, startOne, log);
 }
 
 async function connectCommand(args: string[]): Promise<void> {

@@ -129,6 +129,7 @@ const connectionCases: OptionCase[] = [
   { option: 'idleTimeout', wrongType: '30s', outOfRange: Infinity },
   { option: 'autoPong', wrongType: 1 },
   { option: 'observeFrames', wrongType: 'true' },
+  { option: 'textAsBuffer', wrongType: 1 },
 ];
 
 const serverCases: OptionCase[] = [

@@ -27,7 +27,7 @@ export class MessageIterator {
     }
     this.items.push(data);
     this.bytes += data.length;
-    if (this.bytes >= PAUSE_AT) this.ws.pause();
+    if (this.bytes >= PAUSE_AT) this.ws.holdForIterator(true);
   }
 
   private finish(): void {
@@ -44,7 +44,7 @@ export class MessageIterator {
       if (this.items.length > 0) {
         const value = this.items.shift()!;
         this.bytes -= value.length;
-        if (this.bytes < PAUSE_AT / 2) this.ws.resume();
+        if (this.bytes < PAUSE_AT / 2) this.ws.holdForIterator(false);
         return Promise.resolve({ value, done: false });
       }
       if (this.done) return Promise.resolve({ value: undefined, done: true });
@@ -58,7 +58,7 @@ export class MessageIterator {
         // Leaving the loop early does not close the connection; it only stops iterating.
         this.items.length = 0;
         this.bytes = 0;
-        this.ws.resume();
+        this.ws.holdForIterator(false);
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {

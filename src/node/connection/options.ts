@@ -34,6 +34,11 @@ export interface ConnectionOptions {
   autoPong?: boolean;
   /** Emit a 'frame' event for every received frame (default false). */
   observeFrames?: boolean;
+  /**
+   * Deliver text messages as the Buffer of their validated UTF-8 bytes, as ws does, instead of a
+   * string (default false): no decode when the application wants bytes.
+   */
+  textAsBuffer?: boolean;
 }
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000;

@@ -31,6 +31,12 @@ import { beginRead, endRead, joinPieces, outputPending } from './write-batching.
 
 export { ReadyState };
 
+/**
+ * Told once the bytes of a `send()`, `ping()` or `pong()` have been written to the network
+ * (handed to the kernel), or with an error when the connection went away before that.
+ */
+export type WrittenCallback = (error?: Error | null) => void;
+
 export interface SendOptions {
   /** Send as binary (true) or text (false). Default: text for strings, binary otherwise. */
   binary?: boolean;
@@ -108,6 +114,7 @@ const FLAG_USER_PAUSED = 256;
 const FLAG_WAITING_WRITE = 512; // the socket is full: hold output until its 'drain'
 const FLAG_PING_SENT = 1024; // a keepalive ping is out and nothing has arrived since
 const FLAG_KEEPALIVE = 2048; // this connection is in a keepalive sweep
+const FLAG_ITERATOR_PAUSED = 4096; // the message iterator holds more than it may: reading waits for the reader
 
 /**
  * Output held while the socket is not draining: the pieces, in order, counted in the server's
@@ -149,6 +156,8 @@ class ConnectionExtras {
   handshake: ClientHandshakeRecord | undefined = undefined;
   held: HeldOutput | null = null;
   topics: Set<string> | null = null;
+  /** `send()` callbacks waiting for their bytes to be written (see whenWritten). */
+  writeCallbacks: WrittenCallback[] | null = null;
 }
 
 const NO_TOPICS: ReadonlySet<string> = new Set();
@@ -233,7 +242,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       }
     }
     if (head !== undefined && head.length > 0) this.handleSocketData(head);
-    if (!this.session.isPaused && !(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
+    this.resumeTransport();
   }
 
   /** The subprotocol agreed in the handshake ('' when none). */
@@ -322,7 +331,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * (with `closeOnBackpressureLimit`, the default, it is then closed as a slow consumer).
    * Throws WSF_ERR_NOT_OPEN after the connection started closing.
    */
-  send(data: SendData, options?: SendOptions): SendStatus {
+  send(data: SendData, options?: SendOptions, onWritten?: WrittenCallback): SendStatus {
     // ws's send(data, callback): the callback would never run; say so rather than drop it.
     if (typeof options === 'function') throw sendCallbackError();
     if (this.bufferedAmount > this.settings.maxBackpressure) return this.overBackpressureLimit();
@@ -334,7 +343,28 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.session.sendBytes(toBuffer(data), options?.binary ?? true, compress);
     }
     this.messageAt = coarseNow();
+    if (onWritten !== undefined) this.whenWritten(onWritten);
     return this.statusAfterSend();
+  }
+
+  /**
+   * Call `callback` once everything sent so far has been written: it joins the callbacks taken
+   * by the next write that leaves nothing waiting in the session (a message being compressed,
+   * or queued behind one, is not written yet).
+   */
+  private whenWritten(callback: WrittenCallback): void {
+    const extras = this.more();
+    if (extras.writeCallbacks === null) extras.writeCallbacks = [callback];
+    else extras.writeCallbacks.push(callback);
+  }
+
+  /** The write callbacks that the output being written now completes, if any. */
+  private takeWriteCallbacks(): WrittenCallback[] | null {
+    const extras = this.extras;
+    if (extras === null || extras.writeCallbacks === null || this.session.sendsWaiting) return null;
+    const callbacks = extras.writeCallbacks;
+    extras.writeCallbacks = null;
+    return callbacks;
   }
 
   /**
@@ -408,13 +438,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /** Send a ping (RFC 6455 §5.5.2); the peer answers with a pong carrying the same data. */
-  ping(data: SendData = EMPTY): void {
+  ping(data: SendData = EMPTY, onWritten?: WrittenCallback): void {
     this.session.ping(bytesOf(data));
+    if (onWritten !== undefined) this.whenWritten(onWritten);
   }
 
   /** Send an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
-  pong(data: SendData = EMPTY): void {
+  pong(data: SendData = EMPTY, onWritten?: WrittenCallback): void {
     this.session.pong(bytesOf(data));
+    if (onWritten !== undefined) this.whenWritten(onWritten);
   }
 
   /**
@@ -443,7 +475,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Stop reading from the peer (messages already received are still delivered); see resume(). */
   pause(): void {
-    if (this.flags & FLAG_USER_PAUSED) return;
+    if (this.flags & (FLAG_USER_PAUSED | FLAG_SOCKET_GONE | FLAG_CLOSE_EMITTED)) return;
     this.flags |= FLAG_USER_PAUSED;
     this.socket.pause();
   }
@@ -452,7 +484,23 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   resume(): void {
     if (!(this.flags & FLAG_USER_PAUSED)) return;
     this.flags &= ~FLAG_USER_PAUSED;
-    if (!this.session.isPaused && !(this.flags & FLAG_SOCKET_GONE)) this.socket.resume();
+    this.resumeTransport();
+  }
+
+  /** @internal The message iterator holds too much (or caught up): reading waits for it (or goes on). */
+  holdForIterator(hold: boolean): void {
+    if (hold) {
+      this.flags |= FLAG_ITERATOR_PAUSED;
+      this.socket.pause();
+    } else if (this.flags & FLAG_ITERATOR_PAUSED) {
+      this.flags &= ~FLAG_ITERATOR_PAUSED;
+      this.resumeTransport();
+    }
+  }
+
+  /** Read from the socket again, unless something still holds reading (the application, the iterator, a decode). */
+  private resumeTransport(): void {
+    if (!(this.flags & (FLAG_USER_PAUSED | FLAG_ITERATOR_PAUSED | FLAG_SOCKET_GONE)) && !this.session.isPaused) this.socket.resume();
   }
 
   /** Whether pause() is in effect. */
@@ -603,7 +651,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** @internal */
   onReceiverResumed(): void {
     if (this.flags & FLAG_CLOSE_DEFERRED) this.finishClose();
-    else if (!(this.flags & FLAG_USER_PAUSED)) this.socket.resume();
+    else this.resumeTransport();
   }
 
   // ---- Keepalive --------------------------------------------------------------------------------
@@ -655,7 +703,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const socket = this.socket;
     // After send() returned BACKPRESSURE, learn when these bytes are written even if the socket
     // itself never fills up (a highWaterMark below the socket's own does not make it emit 'drain').
-    const onWritten = this.flags & FLAG_NEED_DRAIN ? this.heldOutput().written : undefined;
+    const drainCheck = this.flags & FLAG_NEED_DRAIN ? this.heldOutput().written : undefined;
+    const callbacks = this.takeWriteCallbacks();
+    const onWritten = callbacks === null ? drainCheck : writtenCallbacks(callbacks, drainCheck, socket);
     // Several pieces (frames sent by reference, broadcasts): join small ones into one write.
     const joined = Array.isArray(output) ? joinPieces(output) : output;
     if (joined !== null) {
@@ -832,6 +882,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     } else if (this.failure !== null) {
       code = this.failure.closeCode;
     }
+    // Sends whose bytes never reached the socket: their callbacks learn it now.
+    const unwritten = this.extras?.writeCallbacks ?? null;
+    if (unwritten !== null) {
+      this.extras!.writeCallbacks = null;
+      const error = new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed before the data was written');
+      for (const callback of unwritten) callback(error);
+    }
     const settings = this.settings;
     if (this.flags & FLAG_KEEPALIVE && settings.server === null && settings.keepalive !== null) {
       clientKeepalive(settingsPeriod(settings)).members.delete(this);
@@ -922,6 +979,16 @@ createListenerTableOnFirstListener(WebSocket.prototype);
 /** The sweep period a settings object was made with (client connections share a sweep per period). */
 function settingsPeriod(settings: SharedSettings): number {
   return settings.keepalive!.period;
+}
+
+/** One socket write callback for the write callbacks a write completes (and the drain check). */
+function writtenCallbacks(callbacks: WrittenCallback[], drainCheck: ((error?: Error | null) => void) | undefined, socket: Duplex): WrittenCallback {
+  return (error) => {
+    drainCheck?.(error);
+    // Node reports success for a write that a destroyed socket abandoned: say it may be lost.
+    const outcome = error ?? (socket.destroyed ? new WebSocketError(ErrorCode.NOT_OPEN, 'the connection closed before the write completed') : null);
+    for (const callback of callbacks) callback(outcome);
+  };
 }
 
 function sendCallbackError(): InvalidOptionError {

@@ -34,6 +34,7 @@ export const connectionRules: OptionRules<ConnectionOptions> = {
   idleTimeout: durationOption(0, '0 turns it off'),
   autoPong: booleanOption,
   observeFrames: booleanOption,
+  textAsBuffer: booleanOption,
 };
 
 /** The options of one message: `ws.publish`, `wss.prepare`, `wss.publish`, `wss.broadcast`. */

@@ -117,6 +117,7 @@ const listenRules: OptionRules<ListenOptions> = {
   backlog: integerOption(0),
   tls: objectOption('an object of tls.createServer options ({ cert, key, ... })'),
   http2: booleanOption,
+  reusePort: booleanOption,
 };
 
 const TLS_KEYS = ['cert', 'key', 'ca', 'pfx', 'passphrase', 'ciphers', 'secureContext', 'ALPNProtocols', 'SNICallback'];

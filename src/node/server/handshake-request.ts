@@ -30,6 +30,8 @@ export class IncomingHandshake implements HandshakeRequest {
     headers: HeaderMap,
     offers: HandshakeOffers,
     private readonly socket: Duplex,
+    /** The node:http request, in attach() and handleUpgrade() mode. */
+    readonly httpRequest?: IncomingMessage,
   ) {
     this.transport = transport;
     this.method = method;

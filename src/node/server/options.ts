@@ -64,6 +64,12 @@ export interface ListenOptions {
    */
   path?: string;
   backlog?: number;
+  /**
+   * Bind with SO_REUSEPORT so that several processes listen on the same port and the kernel
+   * spreads connections among them (Node >= 22.12 on Linux; wsforge/cluster uses it). The
+   * socket is then the process's own, not shared through a node:cluster primary.
+   */
+  reusePort?: boolean;
   /** Serve `wss://`: options for `tls.createServer` (at least `cert` and `key`). */
   tls?: TlsOptions;
   /**

@@ -182,7 +182,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       };
       server.once('error', onError);
       const backlog = options.backlog ?? 511;
-      const where = options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog } : { path: options.path, backlog };
+      // reusePort is not in the Node 20 typings; Node 22.12+ reads it (and then binds the socket itself, even in a cluster worker).
+      const reuse = options.reusePort === true ? { reusePort: true, exclusive: true } : {};
+      const where =
+        options.path === undefined ? { port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog, ...reuse } : { path: options.path, backlog };
       server.listen(where, () => {
         server.off('error', onError);
         server.on('error', (error) => this.reportError(error));
@@ -252,7 +255,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (headSize(request) > this.maxHeaderSize) {
       return Promise.resolve(this.respond(socket, new HandshakeRejection(431, `request head larger than ${this.maxHeaderSize} bytes`), undefined, undefined, undefined));
     }
-    return Promise.resolve(this.admitHttp1(socket, headOfIncomingMessage(request), head));
+    return Promise.resolve(this.admitHttp1(socket, headOfIncomingMessage(request), head, request));
   }
 
   /**
@@ -392,14 +395,19 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * Check an HTTP/1.1 upgrade request, decide, and respond. Synchronous unless the hook returns
    * a promise: a connection costs no promise or async frame when nothing has to be awaited.
    */
-  private admitHttp1(socket: Duplex, head: HttpRequestHead, rest: Buffer): WebSocket | null | Promise<WebSocket | null> {
+  private admitHttp1(
+    socket: Duplex,
+    head: HttpRequestHead,
+    rest: Buffer,
+    httpRequest?: IncomingMessage,
+  ): WebSocket | null | Promise<WebSocket | null> {
     let upgrade: UpgradeRequest;
     try {
       upgrade = validateUpgradeRequest(head);
     } catch (error) {
       return this.respond(socket, error as HandshakeRejection, undefined, undefined, undefined);
     }
-    const request = new IncomingHandshake('http/1.1', head.method, head.target, head.headers, upgrade, socket);
+    const request = new IncomingHandshake('http/1.1', head.method, head.target, head.headers, upgrade, socket, httpRequest);
     // Count this connection too: a raw one is in no set while it is being decided.
     const self = this.pending.has(socket) ? 0 : 1;
     const outcome = decideHandshake(request, this.policy, {

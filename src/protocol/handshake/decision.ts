@@ -8,6 +8,7 @@
  * Synchronous unless the application's hook returns a promise: a connection costs no promise
  * when nothing has to be awaited.
  */
+import type { IncomingMessage } from 'node:http';
 import type { ExtensionParams } from '../extensions/extension-header.js';
 import { formatExtension } from '../extensions/extension-header.js';
 import type { MessageExtension, ServerExtensionFactory } from '../extensions/extension.js';
@@ -34,6 +35,12 @@ export interface HandshakeRequest {
   readonly protocols: readonly string[];
   /** Extensions offered, in the client's order. */
   readonly extensions: readonly ExtensionParams[];
+  /**
+   * The node:http request, when the upgrade came through `attach()` or `handleUpgrade()`
+   * (whatever a framework put on it, a parsed session for example); undefined in `listen()`
+   * mode and over HTTP/2.
+   */
+  readonly httpRequest?: IncomingMessage | undefined;
 }
 
 /** Accept, optionally adding response headers, attaching data to the connection, or choosing the subprotocol. */

@@ -47,6 +47,8 @@ export interface SessionOptions {
   maxFragments?: number;
   /** Answer pings with pongs automatically (default true). */
   autoPong?: boolean;
+  /** Deliver text as the Buffer of its validated UTF-8 bytes instead of a string (default false). */
+  textAsBuffer?: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ const SESSION_QUEUED = 64; // sends are waiting in the queue
 const SESSION_EXTENSION = 128; // an RSV1 extension is negotiated and alive
 const SESSION_STREAM_RESERVED = 1024; // sendStream() started but sent no fragment yet
 const SESSION_NO_TEXT_ECHO = 2048; // do not record decoded text for the echo cache (observeFrames)
+const SESSION_TEXT_AS_BUFFER = 1 << 29; // text is delivered as its bytes, not decoded
 const READY_STATE_SHIFT = 8; // two bits: ReadyState
 const PENDING_PONGS_SHIFT = 12; // 17 bits: bytes of pongs written since the output was last taken
 const PENDING_PONGS_MASK = 0x1ffff << PENDING_PONGS_SHIFT;
@@ -106,7 +109,10 @@ export class ProtocolSession extends FrameParser {
     super(role === 'server', receiverLimits(options));
     this.handler = handler;
     this.sessionBits =
-      (role === 'client' ? SESSION_MASKING : 0) | ((options.autoPong ?? true) ? SESSION_AUTO_PONG : 0) | (ReadyState.OPEN << READY_STATE_SHIFT);
+      (role === 'client' ? SESSION_MASKING : 0) |
+      ((options.autoPong ?? true) ? SESSION_AUTO_PONG : 0) |
+      (options.textAsBuffer === true ? SESSION_TEXT_AS_BUFFER : 0) |
+      (ReadyState.OPEN << READY_STATE_SHIFT);
   }
 
   get readyState(): ReadyState {
@@ -182,6 +188,14 @@ export class ProtocolSession extends FrameParser {
   /** Whether a fragmented message is being sent. */
   get isStreaming(): boolean {
     return (this.sessionBits & SESSION_STREAMING) !== 0;
+  }
+
+  /**
+   * Whether sends are waiting in the session (behind an asynchronous encode or a fragmented
+   * message): what `takeOutput()` returns then does not hold them yet.
+   */
+  get sendsWaiting(): boolean {
+    return (this.sessionBits & (SESSION_QUEUED | SESSION_ENCODING)) !== 0;
   }
 
   /** Bytes of output not yet taken by the transport. */
@@ -467,12 +481,16 @@ export class ProtocolSession extends FrameParser {
   protected onMessage(data: Buffer, isBinary: boolean): void {
     // §7.1.2: after a close is sent, only the closing handshake is processed.
     if (this.sessionBits & SESSION_CLOSE_SENT) return;
-    this.handler.onMessage(isBinary ? data : decodeUtf8(data), isBinary);
+    this.handler.onMessage(isBinary || this.sessionBits & SESSION_TEXT_AS_BUFFER ? data : decodeUtf8(data), isBinary);
   }
 
   /** @internal */
   protected onTextMessage(source: Buffer, start: number, end: number, ascii: boolean): void {
     if (this.sessionBits & SESSION_CLOSE_SENT) return;
+    if (this.sessionBits & SESSION_TEXT_AS_BUFFER) {
+      this.handler.onMessage(source.subarray(start, end), false);
+      return;
+    }
     const text = decodeUtf8Region(source, start, end, ascii);
     if (!(this.sessionBits & SESSION_NO_TEXT_ECHO)) rememberDecodedText(text, source, start, end);
     this.handler.onMessage(text, false);
