@@ -1,4 +1,5 @@
 // Summaries, the markdown report and the hand-written SVG chart of a benchmark run.
+import { renderSoak, type SoakResult } from './soak.js';
 
 export const SERVER_NAMES = ['wsforge', 'wsforge-ws', 'ws', 'thin'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
@@ -97,6 +98,8 @@ export interface ReportInput {
   notes: string[];
   elapsedS: number;
   command: string;
+  /** the soak workload, when it ran */
+  soak?: SoakResult;
 }
 
 /**
@@ -294,6 +297,7 @@ export function renderMarkdown(input: ReportInput): string {
     }
   }
   out.push('');
+  if (input.soak !== undefined) out.push(...renderSoak(input.soak));
   out.push('### Workloads');
   out.push('');
   for (const w of input.workloads) out.push(`- **${w.name}**: ${w.description}`);

@@ -39,6 +39,7 @@ import {
   summarize,
 } from './report.js';
 import { isScaleWorkload, renderScaleSection, runScaleWorkload, SCALE_WORKLOAD_NAMES, type ScaleResult } from './scale.js';
+import { runSoak, SOAK_WORKLOAD, type SoakResult } from './soak.js';
 
 // build/bench/run.js -> repository root
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,7 +58,7 @@ const usage = (workloads: readonly string[]): string => `usage: node build/bench
                      ${workloads.join(', ')}
   --server a,b       servers: wsforge, wsforge-ws, ws, thin (default: all available)
   --reps N           repetitions (default 3)
-  --duration S       measured seconds per run (default 5)
+  --duration S       measured seconds per run (default 5); for soak, its length (default 600)
   --warmup S         warmup seconds per run (default 1)
   --quick            smoke run: every workload once with tiny durations and counts
                      (writes bench/results/quick.md/.svg, not latest.md; so does a run
@@ -632,7 +633,7 @@ async function main(): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  const workloadNames = [...WORKLOADS.map((w) => w.name), ...SCALE_WORKLOAD_NAMES];
+  const workloadNames = [...WORKLOADS.map((w) => w.name), ...SCALE_WORKLOAD_NAMES, SOAK_WORKLOAD];
   if (values.render !== undefined) return renderAgain(values.render);
   if (values.help) {
     process.stdout.write(usage(workloadNames));
@@ -719,6 +720,7 @@ async function main(): Promise<number> {
   const summaries: WorkloadSummary[] = [];
   const scaleResults: ScaleResult[] = [];
   for (const name of selected) {
+    if (name === SOAK_WORKLOAD) continue;
     if (isScaleWorkload(name)) {
       // wsforge/cluster and wsforge/redis: several server processes per run (bench/scale.ts)
       const scaleContext = { ...settings, stamp, root: ROOT, loadgen: LOADGEN, rawDir: RAW, pinned, servers, log };
@@ -760,10 +762,26 @@ async function main(): Promise<number> {
     }
   }
 
+  let soak: SoakResult | undefined;
+  if (selected.includes(SOAK_WORKLOAD)) {
+    if (servers.includes('wsforge')) {
+      const durationS = values.duration !== undefined ? settings.duration : quick ? 20 : 600;
+      log(`  soak: ${durationS} s against wsforge (long-lived echo clients and continuous connection churn)`);
+      soak = await runSoak(
+        { root: ROOT, startServer: () => startServer('wsforge', 'echo', false), waitListening, pinnedCommand, log },
+        { durationS, longLived: quick ? 10 : 50, inflight: 4, churn: quick ? 5 : 20 },
+      );
+      log(`  soak: ${soak.ok ? 'pass' : `FAILED: ${soak.error}`}; RSS ${soak.rssStartKiB} → ${soak.rssMidKiB} → ${soak.rssEndKiB} KiB, slope ${soak.slopeKiBPerMin.toFixed(0)} KiB/min (second half ${soak.secondHalfSlopeKiBPerMin.toFixed(0)})`);
+    } else {
+      notes.push('soak skipped: it runs against wsforge, which is not among the servers');
+    }
+  }
+
   // headroom: the loadgen's CPU while it saturates the fastest server
   let headroom: Headroom | null;
   const thinPipelined = records.filter((r) => r.workload === 'echo-small-pipelined' && r.server === 'thin' && r.ok);
-  if (thinPipelined.length === 0 && !values['no-headroom']) {
+  // (not for a soak alone: it has no loadgen)
+  if (thinPipelined.length === 0 && !values['no-headroom'] && selected.some((n) => n !== SOAK_WORKLOAD)) {
     const w = WORKLOADS.find((x) => x.name === 'echo-small-pipelined')!;
     const r = await runOnce(ctx, w, 'thin', 0);
     log(`  headroom check (thin, echo-small-pipelined): ${r.ok ? `${r.value!.toFixed(0)} msg/s` : `FAILED: ${r.error}`}`);
@@ -793,6 +811,7 @@ async function main(): Promise<number> {
     notes,
     elapsedS: (Date.now() - started) / 1000,
     command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    ...(soak === undefined ? {} : { soak }),
   };
   const md = renderMarkdown(input) + renderScaleSection(scaleResults);
   const svg = renderSvg(input);
@@ -818,7 +837,7 @@ async function main(): Promise<number> {
   log('');
   log(md);
   log(`bench: wrote ${written.join(', ')}`);
-  return records.some((r) => !r.ok) || scaleResults.some((s) => s.runs.some((r) => !r.ok)) ? 1 : 0;
+  return records.some((r) => !r.ok) || scaleResults.some((s) => s.runs.some((r) => !r.ok)) || soak?.ok === false ? 1 : 0;
 }
 
 main().then(
