@@ -115,6 +115,16 @@ const FLAG_WAITING_WRITE = 512; // the socket is full: hold output until its 'dr
 const FLAG_PING_SENT = 1024; // a keepalive ping is out and nothing has arrived since
 const FLAG_KEEPALIVE = 2048; // this connection is in a keepalive sweep
 const FLAG_ITERATOR_PAUSED = 4096; // the message iterator holds more than it may: reading waits for the reader
+const FLAG_YIELDED = 8192; // this connection parsed a flood of frames: reading waits for the next turn
+
+/**
+ * Frames one connection may have parsed before it yields the event loop to the others (reading
+ * resumes on the next turn). libuv hands a socket up to 32 reads of 64 KiB in a row: without this,
+ * a peer sending a message as 262,143 one-byte fragments (9,400 frames per read) held every other
+ * connection for a tenth of a second. A connection with ordinary traffic yields once per this
+ * many messages, on one setImmediate.
+ */
+const YIELD_AFTER_FRAMES = 4096;
 
 /**
  * Output held while the socket is not draining: the pieces, in order, counted in the server's
@@ -500,7 +510,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Read from the socket again, unless something still holds reading (the application, the iterator, a decode). */
   private resumeTransport(): void {
-    if (!(this.flags & (FLAG_USER_PAUSED | FLAG_ITERATOR_PAUSED | FLAG_SOCKET_GONE)) && !this.session.isPaused) this.socket.resume();
+    if (!(this.flags & (FLAG_USER_PAUSED | FLAG_ITERATOR_PAUSED | FLAG_YIELDED | FLAG_SOCKET_GONE)) && !this.session.isPaused) this.socket.resume();
   }
 
   /** Whether pause() is in effect. */
@@ -745,14 +755,21 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Keep output for later, counted in the server's budget; small slab slices are copied so they do not pin a shared slab. */
   private hold(output: Buffer | Buffer[]): void {
     const held = this.heldOutput();
-    const pieces = Array.isArray(output) ? output : [output];
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = detachFromSlab(pieces[i]!);
-      pieces[i] = piece;
-      held.pieces.push(piece);
-      held.bytes += piece.length;
+    if (!Array.isArray(output)) {
+      this.holdPiece(held, output);
+      return;
     }
-    this.settings.server?.budget.hold(held, pieces);
+    for (let i = 0; i < output.length; i++) this.holdPiece(held, output[i]!);
+  }
+
+  private holdPiece(held: HeldOutput, output: Buffer): void {
+    // Dropped by the budget while holding the pieces before this one.
+    if (this.flags & FLAG_SOCKET_GONE) return;
+    const piece = detachFromSlab(output);
+    held.pieces.push(piece);
+    held.bytes += piece.length;
+    // The budget may drop this very connection (it holds the most): nothing else happens after.
+    this.settings.server?.budget.hold(held, piece);
   }
 
   /** Write what was held, in order, with whatever the session produced since. */
@@ -836,6 +853,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (session.outputLength > 0) this.flush();
     // While an asynchronous decode runs, stop reading: the backlog stays small.
     if (session.isPaused) this.socket.pause();
+    else if (session.frameCount >= YIELD_AFTER_FRAMES) this.yieldToOthers();
+  }
+
+  /** Stop reading until the next turn, so that other connections are served (see YIELD_AFTER_FRAMES). */
+  private yieldToOthers(): void {
+    this.session.takeFrameCount();
+    if (this.flags & (FLAG_YIELDED | FLAG_SOCKET_GONE)) return;
+    this.flags |= FLAG_YIELDED;
+    this.socket.pause();
+    setImmediate(resumeAfterYield, this);
+  }
+
+  /** @internal */
+  resumeAfterYield(): void {
+    this.flags &= ~FLAG_YIELDED;
+    this.resumeTransport();
   }
 
   /** @internal */
@@ -999,6 +1032,9 @@ function sendCallbackError(): InvalidOptionError {
 }
 function startReading(ws: WebSocket, head: Buffer | undefined, emitOpen: boolean): void {
   ws.startReading(head, emitOpen);
+}
+function resumeAfterYield(ws: WebSocket): void {
+  ws.resumeAfterYield();
 }
 function parseHead(ws: WebSocket, head: Buffer): void {
   ws.handleSocketData(head);

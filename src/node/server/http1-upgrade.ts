@@ -10,8 +10,12 @@ import { buildUpgradeResponse } from '../../protocol/handshake/upgrade-request.j
 import type { HandshakeRejection } from '../../protocol/http1/rejection.js';
 import { buildErrorResponse } from '../../protocol/http1/response.js';
 
-/** How long a refused client may take to read its error response before the socket is dropped. */
-const REFUSAL_LINGER = 1000;
+/**
+ * How long a refused client may take to read its error response before the socket is dropped:
+ * long enough for the answer to leave (it is in the kernel already), short enough that a peer
+ * that keeps sending is not kept (the endless-header attack in test/attacks/).
+ */
+const REFUSAL_LINGER = 100;
 
 /** Write the 101 that completes the handshake. */
 export function writeAcceptance(socket: Duplex, key: string, acceptance: HandshakeAcceptance): void {

@@ -34,6 +34,7 @@ import { bytesOf, type SendData } from '../connection/send-data.js';
 import { SendStatus } from '../connection/send-status.js';
 import { connectionStart, type InternalInit, WebSocket } from '../connection/websocket.js';
 import { broadcastOptionTable, listenOptionTable, sendOptionTable, serverOptionTable } from '../options/server-option-table.js';
+import { FirstHeadWatch } from './first-head-deadline.js';
 import { HandshakeDeadlines, type HandshakeInProgress } from './handshake-deadlines.js';
 import { headOfIncomingMessage, headSize, IncomingHandshake } from './handshake-request.js';
 import { writeAcceptance, writeRejection } from './http1-upgrade.js';
@@ -80,6 +81,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   private readonly pending = new Set<Duplex>();
   /** Raw handshakes reading their head, and async decisions: one sweep times them out. */
   private readonly deadlines: HandshakeDeadlines;
+  /** Connections of attached HTTP servers until their first request head (first-head-deadline.ts). */
+  private readonly firstHeads: FirstHeadWatch;
   private readonly rawHandshakes: RawHandshakeOwner;
   private readonly hooks: ServerHooks;
   private readonly adapter: PubSubAdapter | null;
@@ -109,6 +112,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.deadlines = new HandshakeDeadlines(this.handshakeTimeout);
+    this.firstHeads = new FirstHeadWatch(this.deadlines);
     const deflate = options.perMessageDeflate;
     const extensions: ServerExtensionFactory[] = [
       ...(deflate ? [serverPerMessageDeflate(deflate === true ? {} : deflate)] : []),
@@ -214,12 +218,19 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   attach(server: AttachableServer): this {
     if (isHttp2Server(server)) this.attachHttp2(server);
     const listener = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.firstHeads.headReceived(socket as Socket);
       void this.handleUpgrade(request, socket, head);
     };
     (server as HttpServer).on('upgrade', listener);
     const http1 = server as { headersTimeout?: number };
     if (http1.headersTimeout !== undefined && (http1.headersTimeout === 0 || http1.headersTimeout > this.handshakeTimeout)) {
       http1.headersTimeout = this.handshakeTimeout;
+    }
+    // handshakeTimeout for the first request head of each connection (first-head-deadline.ts);
+    // node:http2 servers keep their own session timeouts.
+    if (!isHttp2Server(server)) {
+      (server as HttpServer).on('connection', this.firstHeads.connected);
+      (server as HttpServer).on('request', this.firstHeads.requested);
     }
     this.attached.push({ server, listener });
     return this;
@@ -338,7 +349,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (arguments.length > 0) throw callbackNotCalled('wss.close()', 'it returns a Promise: `await wss.close()`');
     if (this.closing !== null) return this.closing;
     this.closing = (async () => {
-      for (const { server, listener } of this.attached) (server as HttpServer).off('upgrade', listener);
+      for (const { server, listener } of this.attached) {
+        (server as HttpServer).off('upgrade', listener);
+        (server as HttpServer).off('connection', this.firstHeads.connected);
+        (server as HttpServer).off('request', this.firstHeads.requested);
+      }
+      this.firstHeads.clear();
       for (const { server, onStream, onConnect } of this.attachedHttp2) {
         server.off('stream', onStream);
         server.off('connect', onConnect);

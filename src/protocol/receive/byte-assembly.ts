@@ -53,7 +53,9 @@ export class ByteAssembly {
     // across reads is delivered without a second copy.
     const wanted = size + expected;
     const growth = Math.min(Math.max(this.length, FIRST_BUFFER), MAX_GROWTH);
-    let capacity = wanted <= 2 * growth ? wanted : Math.max(size, growth);
+    // A frame announcing far more than has arrived gets room for what geometric growth allows,
+    // not for what it announces (a peer may announce 16 MiB and send one byte).
+    let capacity = wanted <= 2 * growth ? Math.max(wanted, growth) : Math.max(size, growth);
     capacity = Math.max(size, Math.min(capacity, limit + size));
     const grown = Buffer.allocUnsafe(capacity);
     chunk.copy(grown, 0, start, end);

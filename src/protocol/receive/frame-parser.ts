@@ -90,6 +90,8 @@ export abstract class FrameParser {
   private messageWireLength = 0;
   private fragmentCount = 0;
   private rare: ParserRareState | null = null;
+  /** Frames parsed since `takeFrameCount()` last read it (the owner's fairness between connections). */
+  private framesCounted = 0;
   /** @internal The negotiated RSV1 extension (permessage-deflate), or null. */
   protected extension: MessageExtension | null = null;
 
@@ -180,6 +182,22 @@ export abstract class FrameParser {
   /** Bytes received while paused, waiting to be parsed. */
   get backlogSize(): number {
     return this.rare?.backlogBytes ?? 0;
+  }
+
+  /**
+   * How many frame headers were parsed since the last call (and start counting again): lets an
+   * owner that reads many connections stop reading one that sends floods of tiny frames, so
+   * that it does not hold the event loop at the expense of the others.
+   */
+  takeFrameCount(): number {
+    const count = this.framesCounted;
+    this.framesCounted = 0;
+    return count;
+  }
+
+  /** Frame headers parsed since `takeFrameCount()` last read them. */
+  get frameCount(): number {
+    return this.framesCounted;
   }
 
   /** Whether parsing has ended for good (close frame, failure, end of the transport). */
@@ -290,6 +308,7 @@ export abstract class FrameParser {
   private readHeader(bytes: Buffer, at: number): void {
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
+    this.framesCounted++;
     // The common case on a server, checked in one go: a whole text or binary message (FIN,
     // no RSV bits), masked, with a 7-bit length, no fragmented message in progress. Every
     // rule below holds for it, so it starts the frame directly.
