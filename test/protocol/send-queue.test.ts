@@ -248,6 +248,24 @@ describe('messages in fragments and streams waiting their turn (RFC 6455 §5.4)'
     assert.deepEqual(summary(h.sent()), [[OP.BINARY, false, false, 'x']]);
   });
 
+  test('RFC 6455 §5.4: a fragmented message cannot start while earlier sends wait: WSF_ERR_INVALID_ARGUMENT, nothing interleaved', () => {
+    const { h, extension } = steppedServer();
+    h.session.sendText('compressed first');
+    assert.throws(() => h.session.sendFragment(Buffer.from('a'), false, true, false), { code: ErrorCode.INVALID_ARGUMENT });
+    assert.throws(() => h.session.sendCompressedFragment(Buffer.from('a'), false, true, false, () => {}), { code: ErrorCode.INVALID_ARGUMENT });
+    assert.equal(h.session.isStreaming, false);
+    h.session.sendText('queued', false);
+    assert.throws(() => h.session.sendFragment(Buffer.from('b'), false, true, true), { code: ErrorCode.INVALID_ARGUMENT });
+    extension.finishEncode();
+    assert.deepEqual(summary(h.sent()), [
+      [OP.TEXT, true, true, rev('compressed first')],
+      [OP.TEXT, true, false, 'queued'],
+    ]);
+    // Once nothing waits, a fragmented message starts at once.
+    h.session.sendFragment(Buffer.from('c'), false, true, true);
+    assert.deepEqual(summary(h.sent()), [[OP.TEXT, true, false, 'c']]);
+  });
+
   test('RFC 6455 §5.4: close() cuts a fragmented message in progress, and the waiting stream is told it will not start', () => {
     const h = new SessionHarness('server');
     const waiting = streamTurns();
