@@ -1,14 +1,16 @@
 /**
  * What a ProtocolSession tells its owner, without I/O: its role, the peer's close code and
- * reason, the bytes it holds, output held by a transport that cannot write (and the pong budget
- * that counts it, RFC 6455 §5.5.3), the limits it is given, and observed frames (the frame-level API).
+ * reason, the bytes it holds and the sends waiting in it, output held by a transport that cannot
+ * write (and the pong budget that counts it, RFC 6455 §5.5.3), the limits it is given, text as bytes,
+ * and observed frames (the frame-level API).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCode, ReadyState } from '../../src/protocol/index.js';
+import { ErrorCode, ProtocolSession, ReadyState } from '../../src/protocol/index.js';
 import { MAX_PENDING_PONG_BYTES } from '../../src/protocol/session/session.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { SessionHarness } from '../helpers/session-recorder.js';
+import { SteppedExtension } from '../helpers/stepped-extension.js';
 import { clientFrame, closePayload, OP, parseWireFrames, readClose } from '../helpers/wire-frames.js';
 
 guardProcess();
@@ -78,6 +80,59 @@ describe('after our close (RFC 6455 §7.1.2)', () => {
     h.feed(Buffer.concat([clientFrame({ opcode: OP.PING, payload: 'ping' }), clientFrame({ opcode: OP.PONG, payload: 'pong' })]));
     assert.deepEqual(h.events.map((e) => e.type), ['close-sent']);
     assert.deepEqual(h.sent().map((f) => f.opcode), [OP.CLOSE]);
+  });
+});
+
+describe('text as bytes (SessionOptions.textAsBuffer)', () => {
+  /** Messages as the handler got them: [is a string, the text]. */
+  function received(options: { textAsBuffer?: boolean }, ...frames: Buffer[]): Array<[boolean, string]> {
+    const got: Array<[boolean, string]> = [];
+    const session = new ProtocolSession('server', {
+      onMessage: (data) => got.push([typeof data === 'string', data.toString()]),
+      onPing: () => {},
+      onPong: () => {},
+      onFrame: () => {},
+      onPeerClose: () => {},
+      onCloseSent: () => {},
+      onCloseHandshakeComplete: () => {},
+      onProtocolError: (error) => got.push([false, `error ${error.closeCode}`]),
+      onOutput: () => {},
+      onReceiverResumed: () => {},
+    }, options);
+    for (const frame of frames) session.receive(frame);
+    return got;
+  }
+  const whole = () => clientFrame({ opcode: OP.TEXT, payload: 'héllo' });
+  const pieces = () => [clientFrame({ opcode: OP.TEXT, fin: false, payload: 'in ' }), clientFrame({ opcode: OP.CONTINUATION, payload: 'pieces' })];
+
+  test('API: with textAsBuffer, text arrives as its UTF-8 bytes, whole or assembled from fragments; by default as strings', () => {
+    assert.deepEqual(received({ textAsBuffer: true }, whole(), ...pieces()), [
+      [false, 'héllo'],
+      [false, 'in pieces'],
+    ]);
+    assert.deepEqual(received({}, whole(), ...pieces()), [
+      [true, 'héllo'],
+      [true, 'in pieces'],
+    ]);
+  });
+
+  test('RFC 6455 §8.1: with textAsBuffer, text is still validated: invalid UTF-8 → 1007', () => {
+    assert.deepEqual(received({ textAsBuffer: true }, clientFrame({ opcode: OP.TEXT, payload: Buffer.from([0x61, 0xff]) })), [[false, 'error 1007']]);
+  });
+});
+
+describe('sends waiting in the session (sendsWaiting)', () => {
+  test('API: sendsWaiting is true while sends wait behind a compression, false once they are out', () => {
+    const extension = new SteppedExtension();
+    const h = new SessionHarness('server');
+    h.session.setExtension(extension);
+    assert.equal(h.session.sendsWaiting, false);
+    h.session.sendText('compressed');
+    assert.equal(h.session.sendsWaiting, true, 'the encode runs');
+    h.session.sendText('queued', false);
+    extension.finishEncode();
+    assert.equal(h.session.sendsWaiting, false);
+    assert.equal(h.sent().length, 2);
   });
 });
 
