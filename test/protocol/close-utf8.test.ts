@@ -68,6 +68,19 @@ describe('UTF-8 validation (RFC 3629)', () => {
     assert.deepEqual(results.slice(0, 7), [true, true, true, true, true, true, false]);
   });
 
+  test('RFC 6455 §8.1: reset() makes a validator that failed, or stopped inside a code point, usable for the next message', () => {
+    const validator = new Utf8Validator();
+    assert.equal(validator.feed(Buffer.from([0xe2, 0x82])), true);
+    assert.equal(validator.complete, false);
+    validator.reset();
+    assert.equal(validator.complete, true);
+    assert.equal(validator.feed(Buffer.from([0x61])), true, 'an ASCII byte starts afresh, not as a continuation');
+    assert.equal(validator.feed(Buffer.from([0xc0, 0x80])), false, 'an overlong form fails');
+    validator.reset();
+    assert.equal(validator.feed(Buffer.from('€', 'utf8')), true);
+    assert.equal(validator.complete, true);
+  });
+
   test('RFC 6455 §8.1: a truncated sequence is a valid prefix but not complete', () => {
     for (const bytes of truncated) {
       const v = new Utf8Validator();

@@ -130,6 +130,23 @@ describe('server-side request validation (RFC 6455 §4.2.1)', () => {
     assert.equal(findHeadEnd(small.subarray(0, small.length - 1), 16 * 1024), -1);
   });
 
+  test('RFC 6455 §4.2.1: a head from another HTTP parser (no header counts, a version like "2") is checked the same way', () => {
+    const headers = { host: 'a', upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
+    const head = (httpVersion: string) => ({ method: 'GET', target: '/', httpVersion, headers, headerCounts: {} });
+    assert.equal(validateUpgradeRequest(head('2')).key, 'dGhlIHNhbXBsZSBub25jZQ==', 'HTTP/2 and later are "HTTP/1.1 or higher"');
+    assert.equal(validateUpgradeRequest(head('1.1')).key, 'dGhlIHNhbXBsZSBub25jZQ==');
+    for (const version of ['1', '1.0', '0.9', '']) {
+      assert.throws(() => validateUpgradeRequest(head(version)), (e: unknown) => e instanceof HandshakeRejection && e.status === 400, `HTTP/${version}`);
+    }
+  });
+
+  test('RFC 6455 §4.2.2: buildUpgradeResponse writes no Sec-WebSocket-Extensions for an empty or absent agreement', () => {
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    assert.equal(buildUpgradeResponse(key, undefined, ''), buildUpgradeResponse(key));
+    assert.doesNotMatch(buildUpgradeResponse(key, undefined, ''), /Sec-WebSocket-Extensions/);
+    assert.match(buildUpgradeResponse(key, undefined, 'permessage-deflate'), /\r\nSec-WebSocket-Extensions: permessage-deflate\r\n/);
+  });
+
   test('RFC 9110 §5.3: repeated headers are joined, names are case-insensitive', () => {
     const head = parseRequestHead(Buffer.from(upgradeRequest({ extra: ['x-a: 1', 'X-A: 2'] })));
     assert.equal(head.headers['x-a'], '1, 2');
@@ -247,6 +264,15 @@ describe('header tokens and extension lists (RFC 9110 §5.6.1, RFC 6455 §9.1)',
       { name: 'permessage-deflate', params: [['client_max_window_bits', true], ['server_max_window_bits', '10']] },
       { name: 'foo', params: [] },
     ]);
+  });
+
+  test('RFC 9110 §5.6.1: empty list elements are skipped; RFC 9110 §5.6.4: a quoted-pair stands for the character after the backslash', () => {
+    assert.deepEqual(parseExtensionHeader(', permessage-deflate ,, x-a; v="1\\0" ,'), [
+      { name: 'permessage-deflate', params: [] },
+      { name: 'x-a', params: [['v', '10']] },
+    ]);
+    assert.deepEqual(parseExtensionHeader(''), []);
+    assert.throws(() => parseExtensionHeader('x; v="ab\\'), { code: 'WSF_ERR_HANDSHAKE_EXTENSION', message: 'invalid Sec-WebSocket-Extensions: unterminated quoted string' });
   });
 
   for (const bad of ['a b', 'foo; =1', 'foo; a="b c"', 'foo;', '"quoted"', 'foo; a=', 'foo bar; x']) {

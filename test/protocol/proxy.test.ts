@@ -109,3 +109,51 @@ describe('SOCKS5 negotiation', () => {
     notSocks(() => new Socks5Negotiation({ host: 'x'.repeat(256), port: 1, addressType: 'domain' }));
   });
 });
+
+describe('SOCKS5 replies and addresses, every branch', () => {
+  function negotiated(destination: { host: string; addressType: 'ipv4' | 'ipv6' | 'domain' }, credentials?: { username: string; password: string }): Socks5Negotiation {
+    const negotiation = new Socks5Negotiation({ port: 1, ...destination }, credentials);
+    negotiation.start();
+    return negotiation;
+  }
+  const ipv6Request = (host: string): number[] => [...negotiated({ host, addressType: 'ipv6' }).receive(Buffer.from([5, 0])).send!.subarray(4, 20)];
+
+  test('RFC 4291 §2.2: IPv6 destinations in full form, with :: at the end, and :: alone', () => {
+    assert.deepEqual(ipv6Request('2001:db8:0:0:0:0:0:1'), [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(ipv6Request('fe80::'), [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(ipv6Request('::'), new Array(16).fill(0));
+  });
+
+  test('RFC 1928 §6: a reply with an IPv6 bound address (ATYP 4) opens the tunnel; its rest follows', () => {
+    const negotiation = negotiated({ host: 'h', addressType: 'domain' });
+    negotiation.receive(Buffer.from([5, 0]));
+    assert.deepEqual(negotiation.receive(Buffer.from([5, 0, 0, 4, ...new Array(16).fill(0)])), {}, 'the port is still missing');
+    assert.deepEqual(negotiation.receive(Buffer.from([0, 80, 0x2a])), { open: { rest: Buffer.from([0x2a]) } });
+  });
+
+  test('RFC 1928 §6: a reply with an unknown address type, or a wrong version byte, is not SOCKS5', () => {
+    const notSocks = (reply: number[], pattern: RegExp) => {
+      const negotiation = negotiated({ host: 'h', addressType: 'domain' });
+      negotiation.receive(Buffer.from([5, 0]));
+      assert.throws(() => negotiation.receive(Buffer.from(reply)), (error: unknown) => error instanceof Socks5Failure && !error.refused && pattern.test(error.message));
+    };
+    notSocks([5, 0, 0, 2, 0, 0, 0], /unknown address type 2/);
+    notSocks([4, 0, 0, 1, 0, 0, 0, 0, 0, 0], /not a SOCKS5 reply \(version byte 4\)/);
+  });
+
+  test('RFC 1929: a proxy refusing both methods offered; a password answer split in two', () => {
+    const withCredentials = negotiated({ host: 'h', addressType: 'domain' }, { username: 'u', password: 'p' });
+    assert.throws(() => withCredentials.receive(Buffer.from([5, 0xff])), (error: unknown) => error instanceof Socks5Failure && error.refused && /neither no authentication nor username\/password/.test(error.message));
+    const split = negotiated({ host: 'h', addressType: 'domain' }, { username: 'u', password: 'p' });
+    split.receive(Buffer.from([5, 2]));
+    assert.deepEqual(split.receive(Buffer.from([1])), {});
+    assert.deepEqual([...split.receive(Buffer.from([0])).send!.subarray(0, 4)], [5, 1, 0, 3]);
+  });
+
+  test('RFC 1928: bytes after the tunnel opened are not the negotiation\'s (a caller bug): it throws', () => {
+    const negotiation = negotiated({ host: '10.0.0.1', addressType: 'ipv4' });
+    negotiation.receive(Buffer.from([5, 0]));
+    negotiation.receive(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+    assert.throws(() => negotiation.receive(Buffer.from('data')), (error: unknown) => error instanceof Socks5Failure && /negotiation is over/.test(error.message));
+  });
+});

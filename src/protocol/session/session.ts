@@ -363,6 +363,11 @@ export class ProtocolSession extends FrameParser {
     this.assertCanSend();
     if (first && !(this.sessionBits & SESSION_STREAM_RESERVED)) {
       if (this.isStreaming) throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'a fragmented message is already in progress');
+      // §5.4: no frame of another message between the fragments of one. Messages sent earlier still
+      // wait (behind a compression): starting now would put this one first and theirs inside it.
+      if (this.sessionBits & (SESSION_QUEUED | SESSION_ENCODING)) {
+        throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'earlier messages are still being sent; wait for your turn with reserveStream()');
+      }
       this.setBit(SESSION_STREAMING, true);
     } else if (!this.isStreaming) {
       throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'no fragmented message in progress');

@@ -6,7 +6,6 @@
  * that state; the codec only takes and gives back.
  */
 import { createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
-import { ErrorCode, WebSocketError } from '../../errors.js';
 import { DEFAULT_ZLIB_CONCURRENCY } from './params.js';
 
 /** How a deflate context is made: contexts are pooled per setting. */
@@ -22,12 +21,12 @@ let concurrency = 0;
 let running = 0;
 const waiting: Job[] = [];
 
-/** Set the process-wide number of zlib jobs at once; the first value set wins. */
+/**
+ * Set the process-wide number of zlib jobs at once (a positive integer: the option table checks it
+ * before); the first value set wins.
+ */
 export function setConcurrency(value: number | undefined): void {
   if (value === undefined || concurrency !== 0) return;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new WebSocketError(ErrorCode.INVALID_ARGUMENT, 'perMessageDeflate.concurrency must be a positive integer');
-  }
   concurrency = value;
 }
 
