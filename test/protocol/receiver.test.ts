@@ -482,3 +482,22 @@ describe('chunking independence (sans-I/O parser)', () => {
     assert.deepEqual(runChunked(stream, () => Math.floor(random() * 10), false), whole);
   });
 });
+
+describe('frame count (the owner yields to other connections after a flood of frames)', () => {
+  test('decision: frameCount counts every frame header parsed; takeFrameCount() returns it and starts again', () => {
+    const { receiver } = makeReceiver();
+    assert.equal(receiver.frameCount, 0);
+    const fragments = Buffer.concat([
+      clientFrame({ opcode: OP.TEXT, fin: false, payload: 'a' }),
+      clientFrame({ opcode: OP.CONTINUATION, fin: false, payload: 'b' }),
+      clientFrame({ opcode: OP.PING, payload: '' }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: 'c' }),
+    ]);
+    receiver.receive(fragments);
+    assert.equal(receiver.frameCount, 4);
+    assert.equal(receiver.takeFrameCount(), 4);
+    assert.equal(receiver.frameCount, 0);
+    receiver.receive(clientFrame({ opcode: OP.BINARY, payload: Buffer.from([1]) }));
+    assert.equal(receiver.takeFrameCount(), 1);
+  });
+});
