@@ -4,7 +4,7 @@
  * socket); the budget counts those bytes across connections, a frame shared by a broadcast once
  * however many connections hold it, plus a small cost per reference. When the total passes the
  * limit, the connections holding the most are dropped first (slow consumers, close 1008), until
- * it is back under 75% of the limit. Without a budget, 5,000 peers that never read pushed a
+ * it is back under 75% of the limit (those holding nearly as much go too). Without a budget, 5,000 peers that never read pushed a
  * broadcasting server past 4 GiB before any one reached its own limit.
  */
 import { getHeapStatistics } from 'node:v8';
@@ -85,15 +85,19 @@ export class BackpressureBudget {
   }
 
   /**
-   * Drop the largest holders until the total is under 75% of the limit: many peers that hold
-   * alike (the non-readers of a broadcast) go in a few rounds, not one by one.
+   * Drop the largest holders until the total is under 75% of the limit, and with them every
+   * holder that holds nearly as much as the last one dropped (90% of it or more): many peers that
+   * hold alike (the non-readers of a broadcast) go together, not one round at a time.
    */
   private enforce(): void {
     const largestFirst = [...this.holders].sort((a, b) => b.heldBytes - a.heldBytes);
     const target = this.limit * 0.75;
+    let lastDropped = Infinity;
     for (const holder of largestFirst) {
-      if (this.total <= target) break;
+      if (this.total <= target && holder.heldBytes < lastDropped * 0.9) break;
+      lastDropped = holder.heldBytes;
       holder.dropForBudget();
     }
   }
+
 }
