@@ -3,7 +3,8 @@
  * attack on `go()`, and read its report, each step bounded in time.
  */
 import type { TestContext } from 'node:test';
-import type { PeerProcess } from '../interop/peer-process.js';
+import { join } from 'node:path';
+import { PeerProcess, repoRoot, requirePath, SYSTEM_PYTHON } from '../interop/peer-process.js';
 import { startNodeChild } from './node-child.js';
 
 export type AttackMode = 'non-reading' | 'echo-flood' | 'fragments' | 'ping-flood' | 'endless-header' | 'slowloris';
@@ -44,6 +45,22 @@ export class Attacker {
     const child = startNodeChild(t, `attacker (${mode})`, 'attacker.js', args);
     const ready = await child.waitForJson<Json>((r) => r.event === 'ready' || r.event === 'report', readyMs, 'the attacker to open its connections');
     if (ready.event === 'report') throw new Error(`the attacker failed before the attack: ${String(ready.error)}`);
+    return new Attacker(child, ready);
+  }
+
+  /**
+   * Non-reading peers with a small receive buffer (peers/small-window-readers.py: SO_RCVBUF
+   * `rcvbuf` bytes; the kernel doubles it): their window closes after a few KiB, as it would with
+   * their buffers on their own machines, instead of the kernel of this one taking MiBs for each.
+   */
+  static async startSmallWindowReaders(t: TestContext, port: number, conns: number, rcvbuf = 4096, readyMs = 60_000): Promise<Attacker> {
+    requirePath(SYSTEM_PYTHON, 'Python 3', 'apt-get install -y python3');
+    const script = join(repoRoot, 'test', 'attacks', 'peers', 'small-window-readers.py');
+    const child = new PeerProcess('attacker (small-window readers)', SYSTEM_PYTHON, [script, '--port', String(port), '--conns', String(conns), '--rcvbuf', String(rcvbuf)]);
+    t.after(async () => {
+      await child.stop(2000);
+    });
+    const ready = await child.waitForJson<Json>((r) => r.event === 'ready', readyMs, 'the attacker to open its connections');
     return new Attacker(child, ready);
   }
 

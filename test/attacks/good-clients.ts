@@ -4,6 +4,7 @@
  * the library's own client; every reply is checked.
  */
 import { connect, type WebSocket } from '../../src/index.js';
+import { waitUntil } from '../helpers/timing.js';
 
 export interface Latencies {
   count: number;
@@ -140,8 +141,11 @@ export class BroadcastProbe {
     const url = `ws://127.0.0.1:${port}/`;
     const receivers = await Promise.all(Array.from({ length: receiverCount }, () => connect(url)));
     const publisher = await connect(url);
-    for (const ws of [...receivers, publisher]) ws.on('error', () => {});
-    return new BroadcastProbe(publisher, receivers);
+    const probe = new BroadcastProbe(publisher, receivers);
+    for (const [i, ws] of [...receivers, publisher].entries()) {
+      ws.on('error', (error) => probe.errors.push(`${i < receiverCount ? `receiver ${i}` : 'the publisher'}: ${error.code} ${error.message}`));
+    }
+    return probe;
   }
 
   /** The receivers and the publisher: the server's clients that are not the attacker's. */
@@ -195,6 +199,16 @@ export class BroadcastProbe {
   /** Latencies of the messages published after `fromMessage`. */
   summaryFrom(fromMessage: number): Latencies {
     return summarize(this.latencies.flatMap((list) => list.slice(fromMessage)));
+  }
+
+  /** Wait until every receiver has every message; on timeout the error says who has what, and what went wrong. */
+  async waitForAllDelivered(timeoutMs: number): Promise<void> {
+    try {
+      await waitUntil(() => this.allDelivered(), timeoutMs, 'every good client has every message');
+    } catch (error) {
+      const detail = `delivered ${this.deliveredCounts().join(', ')} of ${this.sent}; errors: ${this.errors.slice(0, 5).join('; ') || 'none'}`;
+      throw new Error(`${(error as Error).message} (${detail})`);
+    }
   }
 
   deliveredCounts(): number[] {

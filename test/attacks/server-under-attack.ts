@@ -31,6 +31,8 @@ export interface ServerStats {
   thrown: number;
   thrownReported: number;
   otherUncaught: string[];
+  /** The first ten connections opened (the good clients a test opens before its attack) that closed. */
+  firstTenClosed: Array<{ opened: number; code: number; error: string | null }>;
 }
 
 export const KiB = 1024;

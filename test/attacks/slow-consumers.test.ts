@@ -27,14 +27,22 @@ guardProcess();
 const SLACK = 128 * MiB;
 
 describe('attack: slow consumers', () => {
-  test('5,000 connections that never read, broadcast 1 KiB messages: RSS stays within maxTotalBackpressure, those over it are closed with 1008, good clients get every message', { timeout: 90_000 }, async (t) => {
+  test('5,000 connections that never read, broadcast 1 KiB messages: RSS stays within maxTotalBackpressure, every one is closed (1008 by the budget, 1011 by keepalive), good clients get every message', { timeout: 120_000 }, async (t) => {
     const CONNECTIONS = 5000;
     // A smaller budget than a production server would use, so that 5,000 peers reach it within seconds.
     const BUDGET = 64 * MiB;
-    const server = await startServerUnderAttack(t, { mode: 'broadcast', options: { maxTotalBackpressure: BUDGET } });
+    // Keepalive shorter than its default (20 s + 20 s), so that the whole attack fits in the test.
+    const server = await startServerUnderAttack(t, {
+      mode: 'broadcast',
+      options: { maxTotalBackpressure: BUDGET, pingInterval: 5000, pingTimeout: 5000 },
+    });
     const probe = await BroadcastProbe.start(server.port, 4);
     t.after(() => probe.close());
-    const attacker = await Attacker.start(t, 'non-reading', server.port, { conns: CONNECTIONS }, 60_000);
+    // The peers' receive buffers are small, as on their own machines (Attacker.startSmallWindowReaders):
+    // with the default ones (tcp_rmem: 128 KiB, and more) 5,000 peers over loopback fill this
+    // kernel's TCP memory (measured: TcpExtTCPMemoryPressures, packets dropped for every socket),
+    // and then the kernel, not the server, stalls the good clients for seconds and resets some.
+    const attacker = await Attacker.startSmallWindowReaders(t, server.port, CONNECTIONS);
     assert.equal(attacker.ready.opened, CONNECTIONS, `the attacker opened ${String(attacker.ready.opened)} connections (${String(attacker.ready.firstFailure)})`);
     await delay(1000);
     // The idle connections are part of the baseline: what is bounded is what the attack adds.
@@ -45,14 +53,16 @@ describe('attack: slow consumers', () => {
 
     const started = performance.now();
     probe.startPublishing(2);
-    // Slow consumers: closed once the budget is passed (closeOnBackpressureLimit, the default), well
-    // before keepalive (20 s + 20 s by default) would close them for not answering pings. The last
-    // few may never reach it: once the others are gone, the kernel's freed socket memory lets
-    // their own buffers take what they are sent (several MiB each, outside the process and its
-    // budget); keepalive closes them later. So: nine in ten within 30 s, all of those with 1008.
-    const SHED = Math.ceil(CONNECTIONS * 0.9);
-    const dropped = await Promise.race([
-      server.waitForStats((s) => s.closed >= SHED, 30_000, `${SHED} of the ${CONNECTIONS} slow consumers are closed`, 250),
+    // Two mechanisms close a slow consumer. The budget (closeOnBackpressureLimit: 1008) sees what
+    // the process holds for a socket once the kernel refuses more; most peers reach it within
+    // seconds. The kernel's own send buffer of a socket grows while the kernel has memory to spare
+    // (tcp_wmem: up to 4 MiB here), so once most peers are gone the last ones may take what they
+    // are sent into the kernel for a while, which reads as progress; keepalive closes those (1011):
+    // they answer no ping. So: every one within 30 s, by one or the other, most by the budget.
+    const allClosed = await Promise.race([
+      server.waitForStats((s) => s.closed >= CONNECTIONS, 30_000, `the ${CONNECTIONS} slow consumers are closed`, 250).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; the good clients: ${probe.errors.join('; ') || 'no error'}`);
+      }),
       watch.exceeded,
     ]);
     const timeToDropMs = performance.now() - started;
@@ -60,23 +70,26 @@ describe('attack: slow consumers', () => {
     const afterDrop = probe.publishedCount;
     await Promise.race([delay(3000), watch.exceeded]);
     probe.stopPublishing();
-    await Promise.race([waitUntil(() => probe.allDelivered(), 20_000, 'every good client has every message'), watch.exceeded]);
+    await Promise.race([probe.waitForAllDelivered(20_000), watch.exceeded]);
     watch.stop();
     const peak = server.peakRssKiB();
     const during = probe.summary();
     const steady = probe.summaryFrom(afterDrop);
     t.diagnostic(
       `baseline ${mib(baseline)} with ${CONNECTIONS} idle connections; peak ${mib(peak)} (VmHWM; ceiling ${mib(ceiling)}); ` +
-        `all slow consumers closed after ${(timeToDropMs / 1000).toFixed(1)} s; ${probe.publishedCount} messages published; ` +
+        `all slow consumers closed after ${(timeToDropMs / 1000).toFixed(1)} s (${JSON.stringify(allClosed.closeCodes)}); ${probe.publishedCount} messages published; ` +
         `good clients, whole run: ${describeLatencies(during)}; after the drop: ${describeLatencies(steady)}`,
     );
     assert.deepEqual(probe.errors, [], 'the good clients saw no error, gap or reordering');
     assert.ok(peak <= ceiling, `server peak RSS ${mib(peak)} is over the ceiling ${mib(ceiling)}`);
-    assert.equal(dropped.closeCodes['1008'], dropped.closed, `every slow consumer closed is closed with 1008: ${JSON.stringify(dropped.closeCodes)}`);
-    assert.ok(dropped.closed >= SHED, `${dropped.closed} of ${CONNECTIONS} closed`);
+    assert.deepEqual(allClosed.firstTenClosed.filter((closed) => closed.opened <= probe.connectionCount), [], 'no good client was closed');
+    const byBudget = allClosed.closeCodes['1008'] ?? 0;
+    const byKeepalive = allClosed.closeCodes['1011'] ?? 0;
+    assert.equal(byBudget + byKeepalive, CONNECTIONS, `every slow consumer is closed with 1008 or 1011: ${JSON.stringify(allClosed.closeCodes)}`);
+    assert.ok(byBudget >= CONNECTIONS * 0.8, `${byBudget} of ${CONNECTIONS} were closed by the budget (1008)`);
     // Before the fix good clients waited 16 s, and longer the longer it ran. The bound leaves room
-    // for the first seconds, in which the server writes to 5,000 sockets until their kernel buffers
-    // are full (about 200 KiB each) and only then can tell that they do not read.
+    // for the first second or two, in which the server writes to 5,000 sockets until their buffers
+    // are full and only then can tell that they do not read.
     assert.ok(during.max <= 8000, `a good client waited ${during.max.toFixed(0)} ms for a message`);
     // With the slow consumers gone, five clients at 500 messages/s: delivery within a few event-loop turns.
     assert.ok(steady.p99 <= 100, `after the drop, good clients' p99 is ${steady.p99.toFixed(1)} ms`);

@@ -1,8 +1,9 @@
 /**
  * The memory budget for unsent data (decision: maxTotalBackpressure, default a quarter of V8's
  * heap limit): connections whose peers do not read hold what they are sent; past the server's
- * budget the one holding the most is dropped first (1008, WSF_ERR_BUFFERED_AMOUNT_EXCEEDED) and
- * the others are kept; a frame shared by a broadcast is counted once, not once per holder.
+ * budget the one whose socket has taken nothing for longest is dropped first (1008,
+ * WSF_ERR_BUFFERED_AMOUNT_EXCEEDED), and the others are kept; a frame shared by a broadcast is
+ * counted once, not once per holder.
  * Over loopback: the kernel's socket buffers absorb some MiB per connection before the server
  * holds anything, so the amounts below are well above that.
  */
@@ -41,33 +42,33 @@ describe('backpressure budget (decision)', () => {
     assert.equal(defaultTotalBackpressure(), Math.floor(getHeapStatistics().heap_size_limit / 4));
   });
 
-  test('decision: over the budget, the connection holding the most is dropped first (1008); the others stay', async (t) => {
+  test('decision: over the budget, the connection stalled longest is dropped first (1008), before one that holds more but began to hold just now; that one is kept and gets everything', async (t) => {
     const server = await startServer({ maxTotalBackpressure: 8 * MiB, maxBackpressure: 512 * MiB });
     t.after(() => server.stop());
-    const [big, small] = await nonReadingPeers(t, server, 2);
-    const bigError = nextEvent<[{ code: string }]>(big!.ws, 'error', 20_000);
-    const bigClosed = nextEvent<[number]>(big!.ws, 'close', 20_000);
-    // The small one holds about 1 MiB past what its kernel buffers absorb, then the big one more
-    // until the server passes its 8 MiB budget: the big one holds the most then.
-    const chunk = Buffer.alloc(256 * 1024, 7);
-    let sentToSmall = 0;
-    for (let i = 0; i < 400 && small!.ws.bufferedAmount < MiB; i++) {
-      small!.ws.send(chunk);
-      sentToSmall++;
+    const [stalled, fresh] = await nonReadingPeers(t, server, 2);
+    const stalledClosed = nextEvent<[number]>(stalled!.ws, 'close', 20_000);
+    const chunk = Buffer.alloc(256 * 1024, 5);
+    // The stalled one holds 3 MiB past its kernel buffers, then takes nothing for over a second.
+    for (let i = 0; i < 400 && stalled!.ws.bufferedAmount < 3 * MiB; i++) {
+      stalled!.ws.send(chunk);
       await turn();
     }
-    for (let i = 0; i < 400 && big!.ws.canSend; i++) {
-      big!.ws.send(chunk);
+    assert.ok(stalled!.ws.bufferedAmount >= 3 * MiB, `the stalled one holds ${stalled!.ws.bufferedAmount} bytes`);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // The fresh one is sent what its kernel buffers take and then up to 5.5 MiB more, as fast as
+    // it can be: the total passes 8 MiB while it holds more than the stalled one.
+    let sentToFresh = 0;
+    for (let i = 0; i < 400 && stalled!.ws.readyState === 1 && fresh!.ws.bufferedAmount < 5.5 * MiB; i++) {
+      fresh!.ws.send(chunk);
+      sentToFresh++;
       await turn();
     }
-    assert.equal((await bigError)[0].code, 'WSF_ERR_BUFFERED_AMOUNT_EXCEEDED');
-    assert.equal((await bigClosed)[0], 1008);
-    assert.equal(small!.ws.readyState, 1, 'the smaller holder is kept');
-    // The kept one still gets everything once its peer reads.
-    const before = small!.peer.bytesReceived;
-    small!.peer.discard();
-    small!.peer.resumeReading();
-    await small!.peer.waitFor(() => (small!.peer.bytesReceived - before >= sentToSmall * 256 * 1024 ? true : undefined), 20_000, 'everything sent to it');
+    assert.equal((await stalledClosed)[0], 1008, 'the stalled one is dropped as a slow consumer');
+    assert.equal(fresh!.ws.readyState, 1, 'the one that holds more, but only since now, is kept');
+    const before = fresh!.peer.bytesReceived;
+    fresh!.peer.discard();
+    fresh!.peer.resumeReading();
+    await fresh!.peer.waitFor(() => (fresh!.peer.bytesReceived - before >= sentToFresh * 256 * 1024 ? true : undefined), 20_000, 'everything sent to it');
   });
 
   test('decision: frames shared by a broadcast count once: three non-reading peers holding the same frames stay under a budget they would pass three times over', async (t) => {

@@ -3,9 +3,15 @@
  * draining holds what it is asked to send in its own queue (no write requests pile up on the
  * socket); the budget counts those bytes across connections, a frame shared by a broadcast once
  * however many connections hold it, plus a small cost per reference. When the total passes the
- * limit, the connections holding the most are dropped first (slow consumers, close 1008), until
- * it is back under 75% of the limit (those holding nearly as much go too). Without a budget, 5,000 peers that never read pushed a
- * broadcasting server past 4 GiB before any one reached its own limit.
+ * limit, connections are dropped (slow consumers, close 1008) until the total is back under 75%
+ * of the limit, those whose socket has taken nothing for the longest time first. Without a
+ * budget, 5,000 peers that never read pushed a broadcasting server past 4 GiB before any one
+ * reached its own limit.
+ *
+ * Why the stall and not the bytes: in a broadcast every holder holds the same shared frames, so
+ * bytes barely tell a peer that never reads from a good one that fell a moment behind (a busy
+ * client process, a lost packet), and dropping one holder of a shared frame frees only its
+ * reference. A peer that reads makes progress: its socket drains, and its stall starts over.
  */
 import { getHeapStatistics } from 'node:v8';
 import { isSharedFrame } from '../../protocol/frame/prepared.js';
@@ -28,9 +34,11 @@ export function defaultTotalBackpressure(): number {
 
 /** A connection that holds output in the budget. */
 export interface BudgetHolder {
-  /** Bytes this connection holds, shared frames included in full (to find the largest holders). */
+  /** Bytes this connection holds, shared frames included in full. */
   heldBytes: number;
-  /** Drop the connection: over the budget, it holds the most. */
+  /** When its socket last made progress (it began to hold, or held output was written): performance.now(). */
+  stalledSince: number;
+  /** Drop the connection: the server is over its budget and this connection has been stalled longest. */
   dropForBudget(): void;
 }
 
@@ -50,6 +58,7 @@ export class BackpressureBudget {
 
   /** Count `piece` (now held by `holder`), then enforce the limit. */
   hold(holder: BudgetHolder, piece: Buffer): void {
+    if (holder.heldBytes === 0) holder.stalledSince = performance.now();
     holder.heldBytes += piece.length + HELD_PIECE_COST;
     if (isSharedFrame(piece)) {
       const holds = this.shared.get(piece) ?? 0;
@@ -81,23 +90,27 @@ export class BackpressureBudget {
     }
     holder.heldBytes -= own;
     this.total -= removed;
+    // Written: the socket drained, so the peer reads; what it still holds starts a new stall.
     if (holder.heldBytes === 0) this.holders.delete(holder);
+    else holder.stalledSince = performance.now();
   }
 
   /**
-   * Drop the largest holders until the total is under 75% of the limit, and with them every
-   * holder that holds nearly as much as the last one dropped (90% of it or more): many peers that
-   * hold alike (the non-readers of a broadcast) go together, not one round at a time.
+   * Drop the holders stalled longest until the total is under 75% of the limit, and with them
+   * every holder stalled nearly as long as the last one dropped (90% of its stall or more): peers
+   * that stopped reading together (the non-readers of a broadcast) go together, not one round at
+   * a time.
    */
   private enforce(): void {
-    const largestFirst = [...this.holders].sort((a, b) => b.heldBytes - a.heldBytes);
+    const longestStalledFirst = [...this.holders].sort((a, b) => a.stalledSince - b.stalledSince || b.heldBytes - a.heldBytes);
     const target = this.limit * 0.75;
-    let lastDropped = Infinity;
-    for (const holder of largestFirst) {
-      if (this.total <= target && holder.heldBytes < lastDropped * 0.9) break;
-      lastDropped = holder.heldBytes;
+    const now = performance.now();
+    let lastStall = Infinity;
+    for (const holder of longestStalledFirst) {
+      const stall = now - holder.stalledSince;
+      if (this.total <= target && stall < lastStall * 0.9) break;
+      lastStall = stall;
       holder.dropForBudget();
     }
   }
-
 }

@@ -26,7 +26,7 @@ import { clientKeepalive, type ConnectionOptions, resolveSettings, type SharedSe
 import { bytesOf, type SendData, toBuffer } from './send-data.js';
 import { SendStatus } from './send-status.js';
 import { listenForDrain, setSocketOwner } from './socket-owner.js';
-import { abortTransport, remoteAddressOf } from './transport-control.js';
+import { abortTransport, remoteAddressOf, resetTransport } from './transport-control.js';
 import { beginRead, endRead, joinPieces, outputPending } from './write-batching.js';
 
 export { ReadyState };
@@ -135,6 +135,7 @@ class HeldOutput implements BudgetHolder {
   /** Bytes of the pieces. */
   bytes = 0;
   heldBytes = 0;
+  stalledSince = 0;
   /** A write callback: the bytes of a flush made after send() returned BACKPRESSURE are written. */
   readonly written: (error?: Error | null) => void;
 
@@ -146,7 +147,7 @@ class HeldOutput implements BudgetHolder {
   }
 
   dropForBudget(): void {
-    this.ws.dropSlowConsumer('the server is over its budget of unsent bytes and this connection holds the most');
+    this.ws.dropSlowConsumer('the server is over its budget of unsent bytes and this connection has taken nothing for longest');
   }
 }
 
@@ -684,7 +685,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.reportError(error);
       // A close frame that cannot be written (the socket is not draining) would wait for
       // nothing: drop the connection instead.
-      if (this.flags & FLAG_WAITING_WRITE || !this.session.canSendMessage) abortTransport(this.socket);
+      if (this.flags & FLAG_WAITING_WRITE || !this.session.canSendMessage) resetTransport(this.socket);
       else this.session.close(CloseCode.INTERNAL_ERROR, 'keepalive timeout');
       return;
     }
@@ -835,9 +836,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.failure = error;
     this.reportError(error);
     this.releaseHeld();
-    // Nothing more is written to it; its 'close' follows.
+    // Nothing more is written to it, and what the kernel holds for it is freed; its 'close' follows.
     this.flags |= FLAG_SOCKET_GONE;
-    abortTransport(this.socket);
+    resetTransport(this.socket);
   }
 
   /** @internal */

@@ -52,7 +52,12 @@ const stats = {
   thrownReported: 0,
   /** uncaught exceptions that were not one of ours */
   otherUncaught: [] as string[],
+  /** The first ten connections opened (a test's good clients, opened before its attack) that closed: order opened, close code, error. */
+  firstTenClosed: [] as Array<{ opened: number; code: number; error: string | null }>,
 };
+
+/** The order in which connections opened (1 for the first), and the error code each reported. */
+const openedAs = new WeakMap<WebSocket, { opened: number; error: string | null }>();
 
 /** The errors this script threw on purpose, until they are reported back. */
 const thrownErrors = new Set<Error>();
@@ -85,14 +90,23 @@ function onMessage(ws: WebSocket, data: string | Buffer, isBinary: boolean): voi
   else wss.broadcast(data, { binary: isBinary });
 }
 
-function onClose(code: number): void {
+function onClose(ws: WebSocket, code: number): void {
+  const seen = openedAs.get(ws);
+  if (seen !== undefined && seen.opened <= 10) stats.firstTenClosed.push({ opened: seen.opened, code, error: seen.error });
   stats.closed++;
   stats.closeCodes[code] = (stats.closeCodes[code] ?? 0) + 1;
 }
 
-function onError(error: Error & { code?: string }): void {
+function onOpen(ws: WebSocket): void {
+  stats.opened++;
+  openedAs.set(ws, { opened: stats.opened, error: null });
+}
+
+function onError(ws: WebSocket | null, error: Error & { code?: string }): void {
   if (noteIfThrownByUs(error)) return;
   const code = error.code ?? error.name;
+  const seen = ws === null ? undefined : openedAs.get(ws);
+  if (seen !== undefined) seen.error = code;
   stats.errorCodes[code] = (stats.errorCodes[code] ?? 0) + 1;
 }
 
@@ -103,24 +117,22 @@ const wss = new WebSocketServer({
     ? {}
     : {
         handlers: {
-          open() {
-            stats.opened++;
-          },
+          open: onOpen,
           message: onMessage,
-          close: (_ws, code) => onClose(code),
-          error: (_ws, error) => onError(error),
+          close: onClose,
+          error: onError,
         },
       }),
 });
 if (values.listeners) {
   wss.on('connection', (ws) => {
-    stats.opened++;
+    onOpen(ws);
     ws.on('message', (data, isBinary) => onMessage(ws, data, isBinary));
-    ws.on('close', (code) => onClose(code));
-    ws.on('error', (error) => onError(error));
+    ws.on('close', (code) => onClose(ws, code));
+    ws.on('error', (error) => onError(ws, error));
   });
 }
-wss.on('error', (error) => onError(error));
+wss.on('error', (error) => onError(null, error));
 
 let port: number;
 if (entry === 'listen') {
