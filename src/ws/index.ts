@@ -31,3 +31,5 @@ export type {
 export type { BinaryType, RawData, WsSendData } from './message-data.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent, type EventListener, type WebSocketEventTypes } from './events.js';
 export type { WsError } from './errors.js';
+export type { ClientOptions } from './client-options.js';
+export type { ClientUpgradeRequest } from './client-request.js';
