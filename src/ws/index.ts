@@ -27,6 +27,7 @@ export type {
   VerifyClientCallbackAsync,
   VerifyClientCallbackSync,
   VerifyClientInfo,
+  WebSocketClass,
 } from './options.js';
 export type { BinaryType, RawData, WsSendData } from './message-data.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent, type EventListener, type WebSocketEventTypes } from './events.js';

@@ -60,6 +60,8 @@ const EMPTY = Buffer.alloc(0);
 // `state` bits: the binaryType's index in BINARY_TYPES (two bits), then flags.
 const BINARY_TYPE_MASK = 3;
 const TERMINATED = 4;
+// A client's connection is attached before its 'open' is emitted: CONNECTING until then, as in ws.
+const OPENING = 8;
 
 /** What few connections need (Blobs, fragments, sends after close), allocated on first use. */
 class RareState {
@@ -104,7 +106,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   constructor(address: string | URL, protocols?: string | readonly string[], options?: ClientOptions);
   constructor(address: string | URL, options?: ClientOptions);
-  /** @internal The server's form. */
+  /** The server's form: ws's server constructs its connections with `null`, then attaches them. */
   constructor(address: null, protocols?: undefined, options?: object);
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions | object) {
     super();
@@ -121,7 +123,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   attachClientConnection(connection: Connection): void {
     this.connection = connection;
     connection.data = this;
-    connection.on('open', () => this.emit('open'));
+    this.state |= OPENING;
+    connection.on('open', () => {
+      this.state &= ~OPENING;
+      this.emit('open');
+    });
     connection.on('message', (data, isBinary) => this.receiveMessage(data, isBinary));
     connection.on('ping', (payload) => this.receivePing(payload));
     connection.on('pong', (payload) => this.receivePong(payload));
@@ -149,7 +155,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (connection === null) return this.rare?.client?.state ?? ReadyState.CONNECTING;
     const state = connection.readyState;
     // terminate() is CLOSING at once in ws, until the 'close' event.
-    return state === ReadyState.OPEN && this.state & TERMINATED ? ReadyState.CLOSING : state;
+    if (state !== ReadyState.OPEN || (this.state & (TERMINATED | OPENING)) === 0) return state;
+    return this.state & TERMINATED ? ReadyState.CLOSING : ReadyState.CONNECTING;
   }
 
   get binaryType(): BinaryType {
