@@ -1,5 +1,5 @@
 /**
- * wsforge/ws: the API of ws 8 (`ws` on npm), server side, on wsforge's engine. A ws user
+ * wsforge/ws: the API of ws 8 (`ws` on npm), server and client, on wsforge's engine. A ws user
  * moves by changing the import: `import { WebSocketServer } from 'wsforge/ws'`, or
  * `require('wsforge/ws')`, which gives what `require('ws')` gives (the WebSocket class with
  * `.WebSocketServer`, `.Server` and `.createWebSocketStream`). What differs from ws, and
