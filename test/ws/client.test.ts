@@ -22,6 +22,7 @@ import { delay, nextEvent, withTimeout } from '../helpers/timing.js';
 import { OP, readClose, serverFrame } from '../helpers/wire-frames.js';
 import { EventQueue } from '../interop/bounded-wait.js';
 import { loadWs } from '../interop/npm-peers.js';
+import { headersForRedirect, redirectOriginOf } from '../../src/ws/redirects.js';
 import { nextConnection, startCompat } from './compat-fixture.js';
 
 guardProcess();
@@ -496,6 +497,72 @@ describe('WebSocket client: redirects (followRedirects, maxRedirects)', () => {
     await nextNamed(events, 'open');
     const arrived = target.seen.at(-1)!;
     assert.deepEqual([arrived.headers.cookie, arrived.headers['x-redirected']], ['c=1', 'yes']);
+  });
+});
+
+describe('WebSocket client: more of the handshake', () => {
+  test("doc: a server that picks a subprotocol none was offered, or a bad Upgrade header, fails with ws's messages", async (t) => {
+    const cases: Array<[string[], string]> = [
+      [['Sec-WebSocket-Protocol: chat'], 'Server sent a subprotocol but none was requested'],
+      [['Sec-WebSocket-Extensions: x-unknown'], 'Server indicated an extension that was not requested'],
+    ];
+    for (const [lines, message] of cases) {
+      const fake = await startFakeServer(async (peer) => {
+        const request = await peer.readHead();
+        peer.write(switchingProtocols(request, { lines }));
+      });
+      t.after(() => fake.close());
+      const { ws, events } = open(t, `ws://127.0.0.1:${fake.port}/`);
+      await expectFailure(ws, events, message);
+    }
+    const fake = await startFakeServer(async (peer) => {
+      const request = await peer.readHead();
+      peer.write(switchingProtocols(request, { upgrade: 'h2c' }));
+    });
+    t.after(() => fake.close());
+    const { ws, events } = open(t, `ws://127.0.0.1:${fake.port}/`);
+    await expectFailure(ws, events, 'Invalid Upgrade header');
+  });
+
+  test('doc: auth and URL credentials are sent as Basic authorization; an Authorization header wins', async (t) => {
+    const { wss, url } = await startWs(t);
+    const requests = new EventQueue<IncomingMessage>('request');
+    wss.on('connection', (_socket, request) => requests.push(request));
+    const withAuth = open(t, url, undefined, { auth: 'ada:secret' });
+    await nextNamed(withAuth.events, 'open');
+    assert.equal((await requests.next(3000)).headers.authorization, `Basic ${Buffer.from('ada:secret').toString('base64')}`);
+    const inUrl = open(t, url.replace('ws://', 'ws://bob:pw@'));
+    await nextNamed(inUrl.events, 'open');
+    const request = await requests.next(3000);
+    assert.equal(request.headers.authorization, `Basic ${Buffer.from('bob:pw').toString('base64')}`);
+    assert.equal(inUrl.ws.url, url.replace('ws://', 'ws://bob:pw@') + '/');
+    const header = open(t, url, undefined, { auth: 'ada:secret', headers: { Authorization: 'Bearer x' } });
+    await nextNamed(header.events, 'open');
+    assert.equal((await requests.next(3000)).headers.authorization, 'Bearer x');
+  });
+
+  test("doc: the EventTarget style works on a client (onopen, addEventListener('message'))", async (t) => {
+    const { url } = await startWs(t);
+    const { ws } = open(t, url);
+    const got = new EventQueue<string>('event');
+    ws.onopen = () => {
+      got.push('open');
+      ws.send('evt');
+    };
+    ws.addEventListener('message', (event) => got.push(`message ${String(event.data)}`));
+    assert.equal(await got.next(3000), 'open');
+    assert.equal(await got.next(3000), 'message evt');
+  });
+
+  test('redirects (curl 7.77 rule): credentials go when the host changes or wss: becomes ws:, Host only when the host changes', () => {
+    const headers = { authorization: 'a', cookie: 'c', host: 'h', 'x-other': 'o' };
+    const secure = redirectOriginOf(new URL('wss://example.com/'));
+    assert.deepEqual(headersForRedirect(headers, secure, new URL('wss://example.com/next')), headers);
+    assert.deepEqual(headersForRedirect(headers, secure, new URL('ws://example.com/next')), { host: 'h', 'x-other': 'o' });
+    assert.deepEqual(headersForRedirect(headers, secure, new URL('wss://other.example/')), { 'x-other': 'o' });
+    const unix = redirectOriginOf(new URL('ws+unix:///tmp/a.sock:/x'));
+    assert.deepEqual(headersForRedirect(headers, unix, new URL('ws+unix:///tmp/a.sock:/y')), headers);
+    assert.deepEqual(headersForRedirect(headers, unix, new URL('ws://example.com/')), { 'x-other': 'o' });
   });
 });
 
