@@ -7,6 +7,7 @@
  * aborting while CONNECTING, and its failure sequence: 'error', then 'close' with 1006.
  */
 import { type WebSocket as Connection, type ConnectOptions, connect, ErrorCode, parseWebSocketUrl, ReadyState, WebSocketError } from '../index.js';
+import { createClientHandshake } from '../protocol/index.js';
 import { ClientUpgradeRequest } from './client-request.js';
 import { checkClientOptions, type ClientOptions, connectOptionsFor, DEFAULT_MAX_REDIRECTS, requestHeaders } from './client-options.js';
 import { incomingMessageFor } from './client-response.js';
@@ -95,6 +96,8 @@ export class ClientAttempt {
     this.base = connectOptionsFor(this.options);
     const userinfo = url.username === '' ? '' : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     this.headers = requestHeaders(this.options, userinfo);
+    // Header names and values are checked now, so a bad one throws here (as http.request's does in ws).
+    createClientHandshake({ headers: this.headers, ...(this.options.origin === undefined ? {} : { origin: this.options.origin }) });
     this.origin = redirectOriginOf(url);
     this.current = url;
     this.url = url.href;

@@ -85,20 +85,29 @@ export interface ClientOptions extends Pick<TlsConnectionOptions, Exclude<TlsOpt
 /** Accepted and not used: what each means is in ClientOptions. */
 const IGNORED = new Set(['skipUTF8Validation', 'generateMask', 'allowSynchronousEvents', 'maxBufferedChunks', 'maxPendingAutoPongs']);
 
-const MAPPED = new Set([
-  'headers',
-  'handshakeTimeout',
-  'origin',
-  'protocolVersion',
-  'perMessageDeflate',
-  'maxPayload',
-  'maxFragments',
-  'autoPong',
-  'closeTimeout',
-  'followRedirects',
-  'maxRedirects',
-  'auth',
-]);
+type ValueCheck = readonly [expects: string, accepts: (value: unknown) => boolean];
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+const BOOLEAN: ValueCheck = ['true or false', (value) => typeof value === 'boolean'];
+const STRING: ValueCheck = ['a string', (value) => typeof value === 'string'];
+const COUNT: ValueCheck = ['an integer from 0', (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0];
+const DURATION: ValueCheck = ['a number of milliseconds above 0', (value) => typeof value === 'number' && value > 0 && Number.isFinite(value)];
+
+/** The options mapped onto connect(), and the type each takes (checked here, so the constructor throws). */
+const MAPPED: Readonly<Record<string, ValueCheck>> = {
+  headers: ['an object of header fields', isObject],
+  handshakeTimeout: DURATION,
+  origin: STRING,
+  protocolVersion: ['13', () => true],
+  perMessageDeflate: ['true, false or an object of permessage-deflate options', (value) => typeof value === 'boolean' || isObject(value)],
+  maxPayload: COUNT,
+  maxFragments: COUNT,
+  autoPong: BOOLEAN,
+  closeTimeout: DURATION,
+  followRedirects: BOOLEAN,
+  maxRedirects: COUNT,
+  auth: STRING,
+};
 
 const TLS_SET: ReadonlySet<string> = new Set(TLS_OPTIONS);
 
@@ -132,7 +141,13 @@ export function checkClientOptions(options: unknown): ClientOptions {
   }
   const record = options as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (record[key] === undefined || MAPPED.has(key) || IGNORED.has(key) || TLS_SET.has(key)) continue;
+    const value = record[key];
+    if (value === undefined || IGNORED.has(key) || TLS_SET.has(key)) continue;
+    const check = Object.hasOwn(MAPPED, key) ? MAPPED[key] : undefined;
+    if (check !== undefined) {
+      if (!check[1](value)) throw new InvalidOptionError(key, `${WHERE}: option \`${key}\` must be ${check[0]}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+      continue;
+    }
     const hint = REFUSED[key];
     throw new InvalidOptionError(key, `${WHERE}: option \`${key}\` is not supported by wsforge/ws${hint === undefined ? '' : `: ${hint}`}`);
   }
@@ -144,10 +159,6 @@ export function checkClientOptions(options: unknown): ClientOptions {
   if (headers !== null && typeof headers === 'object' && Object.keys(headers).some((name) => name.toLowerCase() === 'host')) {
     // wsforge writes Host from the URL (RFC 9112 §3.2); a second one would be refused by servers.
     throw new InvalidOptionError('headers.host', `${WHERE}: a \`Host\` header is not supported by wsforge/ws: the URL gives it`);
-  }
-  const redirects = record['maxRedirects'];
-  if (redirects !== undefined && (typeof redirects !== 'number' || !Number.isInteger(redirects) || redirects < 0)) {
-    throw new InvalidOptionError('maxRedirects', `${WHERE}: option \`maxRedirects\` must be an integer from 0, got ${String(redirects)}`);
   }
   return record as ClientOptions;
 }

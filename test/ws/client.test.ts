@@ -231,12 +231,20 @@ describe('WebSocket client: argument errors (thrown, as ws throws them)', () => 
       [{ lookup: () => null }, 'lookup'],
       [{ maxPayloadd: 5 }, 'maxPayloadd'],
       [{ headers: { Host: 'example.com' } }, 'headers.host'],
+      [{ handshakeTimeout: '5s' }, 'handshakeTimeout'],
+      [{ followRedirects: 'yes' }, 'followRedirects'],
+      [{ maxRedirects: -1 }, 'maxRedirects'],
     ] as const) {
       assert.throws(
         () => new WebSocket('ws://127.0.0.1:1/', options as unknown as ClientOptions),
         (error: unknown) => error instanceof InvalidOptionError && error.option === option && error.code === 'WSF_ERR_INVALID_OPTION',
       );
     }
+  });
+
+  test('wsforge: an invalid header name or value throws at once (WSF_ERR_INVALID_ARGUMENT)', () => {
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', { headers: { 'bad name': 'x' } }), { code: 'WSF_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', { headers: { 'X-Ok': 'line\r\nbreak' } }), { code: 'WSF_ERR_INVALID_ARGUMENT' });
   });
 
   test("doc: send() while CONNECTING throws ws's Error", async (t) => {
