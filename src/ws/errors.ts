@@ -49,3 +49,32 @@ export function toWsError(error: WebSocketError): WsError | null {
   wsError.code = code;
   return wsError;
 }
+
+/**
+ * The error ws emits when the opening handshake fails (its messages, RFC 6455 §4.1's checks),
+ * with the wsforge error as `cause`. A socket that cannot connect gives the system's error
+ * (`code` 'ECONNREFUSED', a TLS verification code...), as ws emits it; what ws does not check
+ * keeps wsforge's error.
+ */
+export function toWsHandshakeError(error: WebSocketError, offeredProtocols: readonly string[]): Error {
+  switch (error.code) {
+    case ErrorCode.HANDSHAKE_CONNECTION:
+      return error.cause instanceof Error ? error.cause : error;
+    case ErrorCode.HANDSHAKE_TIMEOUT:
+      return new Error('Opening handshake has timed out', { cause: error });
+    case ErrorCode.HANDSHAKE_UPGRADE:
+      return new Error(/Connection header/.test(error.message) ? 'Invalid Connection header' : 'Invalid Upgrade header', { cause: error });
+    case ErrorCode.HANDSHAKE_ACCEPT:
+      return new Error('Invalid Sec-WebSocket-Accept header', { cause: error });
+    case ErrorCode.HANDSHAKE_SUBPROTOCOL:
+      return new Error(offeredProtocols.length === 0 ? 'Server sent a subprotocol but none was requested' : 'Server sent an invalid subprotocol', {
+        cause: error,
+      });
+    case ErrorCode.HANDSHAKE_EXTENSION:
+      return new Error(/not offered/.test(error.message) ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header', {
+        cause: error,
+      });
+    default:
+      return error;
+  }
+}

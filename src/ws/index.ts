@@ -1,5 +1,5 @@
 /**
- * wsforge/ws: the API of ws 8 (`ws` on npm), server side, on wsforge's engine. A ws user
+ * wsforge/ws: the API of ws 8 (`ws` on npm), server and client, on wsforge's engine. A ws user
  * moves by changing the import: `import { WebSocketServer } from 'wsforge/ws'`, or
  * `require('wsforge/ws')`, which gives what `require('ws')` gives (the WebSocket class with
  * `.WebSocketServer`, `.Server` and `.createWebSocketStream`). What differs from ws, and
@@ -27,7 +27,10 @@ export type {
   VerifyClientCallbackAsync,
   VerifyClientCallbackSync,
   VerifyClientInfo,
+  WebSocketClass,
 } from './options.js';
 export type { BinaryType, RawData, WsSendData } from './message-data.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent, type EventListener, type WebSocketEventTypes } from './events.js';
 export type { WsError } from './errors.js';
+export type { ClientOptions } from './client-options.js';
+export type { ClientUpgradeRequest } from './client-request.js';

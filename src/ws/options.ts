@@ -8,6 +8,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { PerMessageDeflateOptions as CorePerMessageDeflateOptions, ServerOptions as CoreServerOptions } from '../index.js';
 import type { WebSocket } from './websocket.js';
 
+/** A class of server connections: constructed as ws's server does, `new WebSocket(null, undefined, options)`. */
+export type WebSocketClass = new (address: null, protocols?: undefined, options?: object) => WebSocket;
+
 /** ws's permessage-deflate options (RFC 7692). */
 export interface PerMessageDeflateOptions {
   serverNoContextTakeover?: boolean;
@@ -60,8 +63,8 @@ export interface ServerOptions {
   autoPong?: boolean;
   /** How long to wait for the peer's close frame, ms; default wsforge's 5000. */
   closeTimeout?: number;
-  /** The class of server connections: `WebSocket` from wsforge/ws or a subclass. */
-  WebSocket?: typeof WebSocket;
+  /** The class of server connections: `WebSocket` from wsforge/ws or a subclass (the server constructs it with `null`). */
+  WebSocket?: WebSocketClass;
   /** Not supported: wsforge always validates UTF-8, failing fast. */
   skipUTF8Validation?: boolean;
   /** Ignored: events are always emitted synchronously (ws's default). */

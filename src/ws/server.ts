@@ -22,7 +22,7 @@ import {
   type WebSocketError,
 } from '../index.js';
 import { computeAcceptKey } from '../protocol/index.js';
-import { connectionOptions, type ServerOptions, type VerifyClientCallbackAsync, type VerifyClientCallbackSync, type VerifyClientInfo } from './options.js';
+import { connectionOptions, type ServerOptions, type WebSocketClass, type VerifyClientCallbackAsync, type VerifyClientCallbackSync, type VerifyClientInfo } from './options.js';
 import { upgradeProblem } from './upgrade-check.js';
 import { WebSocket } from './websocket.js';
 
@@ -77,7 +77,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** The open connections; only with `clientTracking` (the default). */
   declare clients: Set<WebSocket>;
   private readonly core: CoreServer;
-  private readonly connectionClass: typeof WebSocket;
+  private readonly connectionClass: WebSocketClass;
   private server: HttpServer | HttpsServer | null = null;
   private removeServerListeners: (() => void) | null = null;
   private state = RUNNING;

@@ -19,10 +19,19 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     read() {
       if (ws.isPaused) ws.resume();
     },
-    write(chunk: Buffer, _encoding, callback) {
+    write(chunk: Buffer, encoding, callback) {
+      // A client still connecting: the write waits for 'open' (ws's send() would throw).
+      if (ws.readyState === ws.CONNECTING) {
+        ws.once('open', () => this._write(chunk, encoding, callback));
+        return;
+      }
       ws.send(chunk, callback);
     },
     final(callback) {
+      if (ws.readyState === ws.CONNECTING) {
+        ws.once('open', () => this._final(callback));
+        return;
+      }
       if (ws.readyState === ws.CLOSED) {
         callback();
         return;

@@ -4,8 +4,12 @@
  * small wrapper: the server's handlers (one set for all connections) hand each event to it.
  */
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { ReadyState, type WebSocket as Connection, type WebSocketError } from '../index.js';
 import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from '../protocol/index.js';
+import { ClientAttempt } from './client-connect.js';
+import type { ClientOptions } from './client-options.js';
+import type { ClientUpgradeRequest } from './client-request.js';
 import { toWsError } from './errors.js';
 import {
   addEventListener,
@@ -31,7 +35,7 @@ export interface SendOptions {
   compress?: boolean;
   /** false: this is a fragment, the following sends continue the message until one has `fin` true. */
   fin?: boolean;
-  /** Ignored on the server side: a server never masks its frames (RFC 6455 §5.1). */
+  /** Ignored: a server never masks its frames, a client always does (RFC 6455 §5.1, §5.3). */
   mask?: boolean;
 }
 
@@ -42,6 +46,12 @@ export interface WebSocketEventMap {
   error: [error: Error];
   ping: [data: Buffer];
   pong: [data: Buffer];
+  /** Client side: the server's 101 answer, before 'open'. */
+  upgrade: [response: IncomingMessage];
+  /** Client side, with a listener: a non-101 answer, for the listener to handle (see ClientUpgradeRequest). */
+  'unexpected-response': [request: ClientUpgradeRequest, response: IncomingMessage];
+  /** Client side, with `followRedirects`: about to follow a redirect to `url`. */
+  redirect: [url: string, request: ClientUpgradeRequest];
 }
 
 const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
@@ -50,10 +60,14 @@ const EMPTY = Buffer.alloc(0);
 // `state` bits: the binaryType's index in BINARY_TYPES (two bits), then flags.
 const BINARY_TYPE_MASK = 3;
 const TERMINATED = 4;
+// A client's connection is attached before its 'open' is emitted: CONNECTING until then, as in ws.
+const OPENING = 8;
 
 /** What few connections need (Blobs, fragments, sends after close), allocated on first use. */
 class RareState {
   ordered: OrderedSends | null = null;
+  /** Client side: the connection attempt (its URL and state before the connection exists). */
+  client: ClientAttempt | null = null;
   bytesAfterClose = 0;
   frameSender: PreEncodedFrameSender | null = null;
 }
@@ -84,14 +98,48 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   private rare: RareState | null = null;
 
   /**
-   * Server side only, as ws's server calls it: `new WebSocket(null)`; the server then attaches
-   * the connection. The client form `new WebSocket(url)` is not part of wsforge/ws yet.
+   * A client: connect to `address` (ws:, wss:, http:, https: or ws+unix: URL), offering
+   * `protocols`; see ClientOptions and docs/MIGRATING.md ("The client"). A bad URL or
+   * subprotocol list throws a SyntaxError, an unsupported `protocolVersion` a RangeError, an
+   * option wsforge/ws does not take an InvalidOptionError. The server side calls it with `null`
+   * and attaches the connection itself.
    */
-  constructor(address: null, _protocols?: undefined, _options?: object) {
+  constructor(address: string | URL, protocols?: string | readonly string[], options?: ClientOptions);
+  constructor(address: string | URL, options?: ClientOptions);
+  /** The server's form: ws's server constructs its connections with `null`, then attaches them. */
+  constructor(address: null, protocols?: undefined, options?: object);
+  constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions | object) {
     super();
-    if (address !== null) {
-      throw new Error('wsforge/ws: the client constructor new WebSocket(url) is not available yet; use connect() from "wsforge"');
+    if (address === null) return;
+    // ws's (address, options) form: an object that is not an array is the options.
+    if (typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)) {
+      options = protocols as ClientOptions;
+      protocols = undefined;
     }
+    this.more().client = new ClientAttempt(this, address, protocols, options);
+  }
+
+  /** @internal The client's connection, once its handshake is done: its events come here. */
+  attachClientConnection(connection: Connection): void {
+    this.connection = connection;
+    connection.data = this;
+    this.state |= OPENING;
+    connection.on('open', () => {
+      this.state &= ~OPENING;
+      this.emit('open');
+    });
+    connection.on('message', (data, isBinary) => this.receiveMessage(data, isBinary));
+    connection.on('ping', (payload) => this.receivePing(payload));
+    connection.on('pong', (payload) => this.receivePong(payload));
+    connection.on('close', (code, reason) => this.receiveClose(code, reason));
+    connection.on('error', (error) => this.receiveError(error));
+  }
+
+  /** @internal The client's handshake failed: 'error' (to listeners), then 'close' with 1006, as ws. */
+  receiveHandshakeFailure(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.rare?.client?.closed();
+    this.emit('close', 1006, EMPTY);
   }
 
   /** @internal The server hands over the connection once the handshake is done. */
@@ -104,10 +152,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   get readyState(): ReadyState {
     const connection = this.connection;
-    if (connection === null) return ReadyState.CONNECTING;
+    if (connection === null) return this.rare?.client?.state ?? ReadyState.CONNECTING;
     const state = connection.readyState;
     // terminate() is CLOSING at once in ws, until the 'close' event.
-    return state === ReadyState.OPEN && this.state & TERMINATED ? ReadyState.CLOSING : state;
+    if (state !== ReadyState.OPEN || (this.state & (TERMINATED | OPENING)) === 0) return state;
+    return this.state & TERMINATED ? ReadyState.CLOSING : ReadyState.CONNECTING;
   }
 
   get binaryType(): BinaryType {
@@ -138,9 +187,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     return this.connection?.protocol ?? '';
   }
 
-  /** Server-side connections have no URL (undefined, as in ws). */
+  /** A client's URL (after redirects, the last one); server-side connections have none (undefined, as in ws). */
   get url(): string | undefined {
-    return undefined;
+    return this.rare?.client?.url;
   }
 
   get isPaused(): boolean {
@@ -221,8 +270,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** The connection to send on; null once it is closing (ws then reports, and does not throw). */
   private connectionToSend(): Connection | null {
     const connection = this.connection;
-    if (connection === null) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    return this.readyState === ReadyState.OPEN ? connection : null;
+    const state = this.readyState;
+    if (state === ReadyState.CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    return state === ReadyState.OPEN ? connection : null;
   }
 
   /** ws's behaviour for data sent once closing: counted in bufferedAmount, the callback gets an error. */
@@ -251,7 +301,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   close(code?: number, reason?: string | Buffer): void {
     const connection = this.connection;
-    if (connection === null || this.readyState === ReadyState.CLOSED) return;
+    if (connection === null) {
+      // A client still CONNECTING: the attempt is aborted (ws's error, then close 1006).
+      this.rare?.client?.abort();
+      return;
+    }
+    if (this.readyState === ReadyState.CLOSED) return;
     if (code === undefined) {
       connection.close();
       return;
@@ -267,7 +322,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** Drop the TCP connection at once. */
   terminate(): void {
     const connection = this.connection;
-    if (connection === null || this.readyState === ReadyState.CLOSED) return;
+    if (connection === null) {
+      this.rare?.client?.abort();
+      return;
+    }
+    if (this.readyState === ReadyState.CLOSED) return;
     this.state |= TERMINATED;
     connection.terminate();
   }
@@ -275,14 +334,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** Stop reading from the network (TCP flow control holds the peer back) until `resume()`. */
   pause(): void {
     const state = this.readyState;
-    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
-    this.connection!.pause();
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED || this.connection === null) return;
+    this.connection.pause();
   }
 
   resume(): void {
     const state = this.readyState;
-    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
-    this.connection!.resume();
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED || this.connection === null) return;
+    this.connection.resume();
   }
 
   addEventListener<K extends EventType>(type: K, listener: EventListener<WebSocketEventTypes[K]>, options?: { once?: boolean }): void {

@@ -1,5 +1,5 @@
 // A CommonJS program written for ws, with `require('ws')` changed to `require('wsforge/ws')`:
-// it checks what require() gives and runs an echo server; a `ws` client talks to it. Prints
+// it checks what require() gives and runs an echo server; a `ws` client, then wsforge/ws's own, talk to it. Prints
 // one JSON line with what it saw (test/ws/require.test.ts runs it).
 'use strict';
 
@@ -20,8 +20,14 @@ const wss = new WebSocket.Server({ port: 0, host: '127.0.0.1' }, () => {
   client.on('open', () => client.send('ping from cjs'));
   client.on('message', (data, isBinary) => {
     client.close();
-    wss.close();
-    process.stdout.write(JSON.stringify({ ...shape, echo: data.toString(), isBinary }) + '\n');
+    // The client of require('wsforge/ws') too, as require('ws')'s is used.
+    const own = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    own.on('open', () => own.send('from the wsforge client'));
+    own.on('message', (ownData) => {
+      own.close();
+      wss.close();
+      process.stdout.write(JSON.stringify({ ...shape, echo: data.toString(), isBinary, clientEcho: ownData.toString() }) + '\n');
+    });
   });
 });
 wss.on('connection', (ws) => {

@@ -14,7 +14,7 @@ guardProcess();
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe("require('wsforge/ws')", () => {
-  test('API: a .cjs program written for ws runs with only its require() changed', async () => {
+  test('API: a .cjs program written for ws (server and client) runs with only its require() changed', async () => {
     const output = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['test/ws/require-ws.cjs'], { cwd: ROOT, timeout: 10_000 }, (error, stdout, stderr) => {
         if (error !== null) reject(new Error(`require-ws.cjs failed: ${error.message}\n${stderr}`));
@@ -29,6 +29,7 @@ describe("require('wsforge/ws')", () => {
       constants: [0, 1, 2, 3],
       echo: 'ping from cjs',
       isBinary: false,
+      clientEcho: 'from the wsforge client',
     });
   });
 });
