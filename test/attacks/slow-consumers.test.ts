@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { guardProcess } from '../helpers/process-guard.js';
-import { delay, waitUntil } from '../helpers/timing.js';
+import { delay } from '../helpers/timing.js';
 import { Attacker } from './attacker-process.js';
 import { BroadcastProbe, describeLatencies, EchoProbe } from './good-clients.js';
 import { KiB, mib, MiB, startServerUnderAttack } from './server-under-attack.js';
