@@ -49,9 +49,10 @@ export class Attacker {
   }
 
   /**
-   * Non-reading peers with a small receive buffer (peers/small-window-readers.py: SO_RCVBUF
-   * `rcvbuf` bytes; the kernel doubles it): their window closes after a few KiB, as it would with
-   * their buffers on their own machines, instead of the kernel of this one taking MiBs for each.
+   * Non-reading peers as they would come over a network (peers/small-window-readers.py): a small
+   * receive buffer (SO_RCVBUF `rcvbuf` bytes; the kernel doubles it), as on their own machines, and
+   * an Ethernet MSS, so that the server's kernel sizes their sockets as for network peers and not
+   * for loopback's 64 KiB segments.
    */
   static async startSmallWindowReaders(t: TestContext, port: number, conns: number, rcvbuf = 4096, readyMs = 60_000): Promise<Attacker> {
     requirePath(SYSTEM_PYTHON, 'Python 3', 'apt-get install -y python3');
