@@ -31,8 +31,12 @@ interface RequestResult {
  */
 const KERNEL_BUFFERS = 8 * 1024 * 1024;
 
-/** "Closed at once": before the fix the server read on for up to a second after its answer. */
-const CLOSE_AFTER_ANSWER_MS = 250;
+/**
+ * "Closed soon": before the fix the server read on for up to a second after its answer. Now it reads
+ * nothing more and drops the socket 250 ms after the answer (time for the client to read it before
+ * the reset: src/node/server/http1-upgrade.ts), which the attacker sees a little later when busy.
+ */
+const CLOSE_AFTER_ANSWER_MS = 500;
 
 interface EndlessHeadOutcome {
   results: RequestResult[];
