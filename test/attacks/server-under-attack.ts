@@ -33,6 +33,8 @@ export interface ServerStats {
   otherUncaught: string[];
   /** The first ten connections opened (the good clients a test opens before its attack) that closed. */
   firstTenClosed: Array<{ opened: number; code: number; error: string | null }>;
+  /** process.memoryUsage() of the server when the stats were taken, MiB. */
+  memory: { heapUsedMiB: number; externalMiB: number; arrayBuffersMiB: number };
 }
 
 export const KiB = 1024;

@@ -150,9 +150,17 @@ if (entry === 'listen') {
 const commands = createInterface({ input: process.stdin });
 commands.on('line', (line) => {
   const [command, id] = line.trim().split(' ');
-  if (command === 'stats') process.stdout.write(`STATS ${id ?? '0'} ${JSON.stringify({ ...stats, clients: wss.clients.size })}\n`);
+  if (command === 'stats') {
+    const { heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const memory = { heapUsedMiB: toMiB(heapUsed), externalMiB: toMiB(external), arrayBuffersMiB: toMiB(arrayBuffers) };
+    process.stdout.write(`STATS ${id ?? '0'} ${JSON.stringify({ ...stats, clients: wss.clients.size, memory })}\n`);
+  }
 });
 // The test process is gone: do not outlive it.
 commands.on('close', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
 process.stdout.write(`listening on ws://127.0.0.1:${port}\n`);
+
+function toMiB(bytes: number): number {
+  return Math.round(bytes / 10485.76) / 100;
+}
