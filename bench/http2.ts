@@ -10,10 +10,9 @@
 // - echo of 64 KiB binary, 4 WebSockets, 4 in flight each: MiB/s and server CPU µs per message;
 // - idle WebSockets (--idle N): server RSS growth per WebSocket (HTTP/1.1: one TLS connection each; HTTP/2:
 //   streams of one connection, as a browser's tabs share one).
-import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, readCpuSeconds, readStatusKiB, sleep } from './proc.js';
+import { canPin, ManagedProcess, pinnedNode, readCpuSeconds, readStatusKiB, sleep } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CERT = `${ROOT}test/fixtures/test-only-localhost.cert.pem`;
@@ -33,10 +32,6 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-function pinnedCommand(cpu: number, args: string[]): [string, string[]] {
-  return pinned ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-}
 
 // ------------------------------------------------------------------------------------------ the load client
 
@@ -91,14 +86,14 @@ async function clientMain(): Promise<void> {
 // ------------------------------------------------------------------------------------------------ runner
 
 async function startServer(): Promise<{ server: ManagedProcess; port: number }> {
-  const [command, args] = pinnedCommand(0, [`${ROOT}dist/cli/main.js`, 'serve', '--mode', 'echo', '--quiet', '--port', '0', '--tls-cert', CERT, '--tls-key', KEY, '--http2', '--max-payload', String(64 * 1024 * 1024)]);
+  const [command, args] = pinnedNode(0, [`${ROOT}dist/cli/main.js`, 'serve', '--mode', 'echo', '--quiet', '--port', '0', '--tls-cert', CERT, '--tls-key', KEY, '--http2', '--max-payload', String(64 * 1024 * 1024)]);
   const server = new ManagedProcess(command, args, { cwd: ROOT });
   const line = await server.waitForLine((l) => l.startsWith('listening on wss://'), 10_000, 'the server to listen');
   return { server, port: Number(/:(\d+)$/.exec(line)![1]) };
 }
 
 async function echoRun(port: number, serverPid: number, transport: Transport, conns: number, inflight: number, size: number, duration: number): Promise<{ rate: number; cpuPerMessage: number }> {
-  const [command, args] = pinnedCommand(1, [SELF, '--client', 'echo', String(port), transport, String(conns), String(inflight), String(size), String(duration), '1']);
+  const [command, args] = pinnedNode(1, [SELF, '--client', 'echo', String(port), transport, String(conns), String(inflight), String(size), String(duration), '1']);
   const client = new ManagedProcess(command, args, { cwd: ROOT });
   await client.waitForLine((l) => l === 'counting', 30_000, 'the load client to start counting');
   const cpuBefore = readCpuSeconds(serverPid) ?? 0;
@@ -114,7 +109,7 @@ async function idleRun(transport: Transport, count: number): Promise<number> {
   try {
     await sleep(500);
     const before = readStatusKiB(server.pid, 'VmRSS') ?? 0;
-    const [command, args] = pinnedCommand(1, [SELF, '--client', 'idle', String(port), transport, String(count)]);
+    const [command, args] = pinnedNode(1, [SELF, '--client', 'idle', String(port), transport, String(count)]);
     const client = new ManagedProcess(command, args, { cwd: ROOT });
     await client.waitForLine((l) => l.startsWith('ready '), 120_000, 'the idle WebSockets');
     await sleep(1000);
@@ -165,7 +160,7 @@ async function runnerMain(): Promise<void> {
   process.stdout.write(
     [
       `WebSockets over HTTP/2 vs HTTP/1.1 + TLS, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
-        `${reps} reps of ${duration} s, medians; ${pinned ? 'server on CPU 0, client on CPU 1' : 'NOT pinned'}`,
+        `${reps} reps of ${duration} s, medians; ${canPin ? 'server on CPU 0, client on CPU 1' : 'NOT pinned'}`,
       '',
       '| workload | HTTP/2 | HTTP/1.1 + TLS | h2 / h1 | server CPU per message, h2 | h1 | h2 / h1 |',
       '|---|---:|---:|---:|---:|---:|---:|',

@@ -299,3 +299,11 @@ export function readForeignCpuSeconds(exclude: ReadonlySet<number>): number {
   }
   return ticks / clockTicksPerSecond();
 }
+
+/** Whether `taskset` can pin a process to a CPU here (a machine without util-linux's taskset runs unpinned). */
+export const canPin: boolean = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+/** The command line for `node args` pinned to `cpu` with taskset, where it can be. */
+export function pinnedNode(cpu: number, args: readonly string[]): [string, string[]] {
+  return canPin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, [...args]];
+}

@@ -12,12 +12,11 @@
 //   200,000 32-byte messages to the target, 1,000 per event-loop turn; its CPU time per publish (the client
 //   only discards what it reads). The topic index is a Map, so the two should cost the same.
 // Variants are interleaved within each repetition; medians are printed.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, readStatusKiB, sleep } from './proc.js';
+import { ManagedProcess, pinnedNode, readStatusKiB, sleep } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -30,10 +29,6 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-function pinnedCommand(cpu: number, args: string[]): [string, string[]] {
-  return pinned ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -144,12 +139,12 @@ async function publishCost(otherTopics: number): Promise<void> {
 }
 
 async function memoryRun(subscriptions: Subscriptions, conns: number, perConn: number): Promise<number> {
-  const [command, args] = pinnedCommand(0, [SELF, '--child', 'memory-server', subscriptions, String(perConn)]);
+  const [command, args] = pinnedNode(0, [SELF, '--child', 'memory-server', subscriptions, String(perConn)]);
   const server = new ManagedProcess(command, args, { cwd: ROOT });
   const line = await server.waitForLine((l) => l.startsWith('listening '), 10_000, 'the server to listen');
   await sleep(500);
   const before = readStatusKiB(server.pid, 'VmRSS') ?? 0;
-  const [clientCommand, clientArgs] = pinnedCommand(1, [SELF, '--child', 'memory-clients', line.slice(10), String(conns)]);
+  const [clientCommand, clientArgs] = pinnedNode(1, [SELF, '--child', 'memory-clients', line.slice(10), String(conns)]);
   const clients = new ManagedProcess('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', clientCommand, ...clientArgs], { cwd: ROOT });
   await clients.waitForLine((l) => l.startsWith('ready '), 120_000, 'the connections to open');
   await sleep(1500);
@@ -160,7 +155,7 @@ async function memoryRun(subscriptions: Subscriptions, conns: number, perConn: n
 }
 
 async function publishRun(otherTopics: number): Promise<number> {
-  const [command, args] = pinnedCommand(0, [SELF, '--child', 'publish-cost', String(otherTopics)]);
+  const [command, args] = pinnedNode(0, [SELF, '--child', 'publish-cost', String(otherTopics)]);
   const child = new ManagedProcess(command, args, { cwd: ROOT });
   const line = await child.waitForLine((l) => l.startsWith('result '), 120_000, 'the publish result');
   await child.stop();

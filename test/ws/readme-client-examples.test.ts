@@ -4,20 +4,18 @@
  * half of "Client authentication" against that README's server example.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { WebSocket as WsSocket, WebSocketServer as WsServer } from 'ws';
 import { WebSocket } from '../../src/ws/index.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { delay, nextEvent } from '../helpers/timing.js';
 import { EventQueue } from '../interop/bounded-wait.js';
 import { loadWs } from '../interop/npm-peers.js';
+import { type ExampleProcess, startExample } from './example-process.js';
 
 guardProcess();
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLES = new URL('../../../test/ws/readme-client-examples/', import.meta.url);
 const SERVER_EXAMPLES = new URL('../../../test/ws/readme-examples/', import.meta.url);
 
@@ -50,37 +48,11 @@ async function startServer(t: TestContext, echo: boolean): Promise<Server> {
   return { wss, port: (wss.address() as AddressInfo).port, connections, messages };
 }
 
-interface Example {
-  process: ChildProcess;
-  lines: EventQueue<string>;
-  stderr: () => string;
-}
+type Example = ExampleProcess;
 
 /** Run a client example with the loopback harness pointing it at `port`; killed (by PID) after the test. */
 function runExample(t: TestContext, name: string, port: number, directory = EXAMPLES, harness = new URL('loopback-harness.mjs', EXAMPLES)): Example {
-  const child = spawn(process.execPath, ['--import', harness.href, fileURLToPath(new URL(name, directory))], {
-    cwd: ROOT,
-    env: { ...process.env, WS_EXAMPLE_PORT: String(port) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const lines = new EventQueue<string>(`${name} output line`);
-  let stderr = '';
-  let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    buffered += text;
-    let end: number;
-    while ((end = buffered.indexOf('\n')) !== -1) {
-      lines.push(buffered.slice(0, end));
-      buffered = buffered.slice(end + 1);
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  return { process: child, lines, stderr: () => stderr };
+  return startExample(t, new URL(name, directory), harness, { WS_EXAMPLE_PORT: String(port) });
 }
 
 async function line(example: Example, what: string): Promise<string> {

@@ -3,18 +3,17 @@
  * each in a process of its own, driven by `ws` (npm) clients over loopback.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { describe, test, type TestContext } from 'node:test';
 import { EventQueue } from '../interop/bounded-wait.js';
 import { withTimeout } from '../helpers/timing.js';
 import { guardProcess } from '../helpers/process-guard.js';
 import { exchange, headerValue, openRaw, upgradeRequest } from '../helpers/raw-peer.js';
 import { openClient } from './compat-fixture.js';
+import { startExample } from './example-process.js';
 
 guardProcess();
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLES = new URL('../../../test/ws/readme-examples/', import.meta.url);
 
 interface Example {
@@ -25,35 +24,15 @@ interface Example {
   stderr: () => string;
 }
 
-/** Run an example with the loopback harness preloaded; stopped (by PID) after the test. */
+/** Run an example with the loopback harness preloaded, and wait until it listens. */
 async function runExample(t: TestContext, name: string): Promise<Example> {
-  const child = spawn(process.execPath, ['--import', new URL('loopback-harness.mjs', EXAMPLES).href, fileURLToPath(new URL(name, EXAMPLES))], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const lines = new EventQueue<string>(`${name} output line`);
-  let stderr = '';
-  let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    buffered += text;
-    let end: number;
-    while ((end = buffered.indexOf('\n')) !== -1) {
-      lines.push(buffered.slice(0, end));
-      buffered = buffered.slice(end + 1);
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
+  const { process: child, lines, stderr } = startExample(t, new URL(name, EXAMPLES), new URL('loopback-harness.mjs', EXAMPLES));
   const first = await lines.next(10_000, `${name} to listen`).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; stderr: ${stderr}`);
+    throw new Error(`${(error as Error).message}; stderr: ${stderr()}`);
   });
   const match = /^LISTENING (\d+)$/.exec(first);
   assert.ok(match, `expected LISTENING, got ${first}`);
-  return { process: child, port: Number(match[1]), lines, stderr: () => stderr };
+  return { process: child, port: Number(match[1]), lines, stderr };
 }
 
 function assertAlive(example: Example): void {
