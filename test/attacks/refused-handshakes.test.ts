@@ -40,6 +40,8 @@ const CLOSE_AFTER_ANSWER_MS = 500;
 
 interface EndlessHeadOutcome {
   results: RequestResult[];
+  /** HTTP status -> refusals, as the server reports them. */
+  refusedByServer: Record<string, number>;
   cpuSeconds: number;
   quiet: Latencies;
   during: Latencies;
@@ -63,26 +65,39 @@ async function endlessHeads(t: TestContext, connections: number, attackMs: numbe
   await probe.stop();
   const results = report.results as RequestResult[];
   assert.equal(results.length, connections);
-  return { results, cpuSeconds, quiet, during, probeErrors: probe.errors };
+  const refusedByServer = (await server.stats()).rejected;
+  return { results, refusedByServer, cpuSeconds, quiet, during, probeErrors: probe.errors };
 }
 
-/** Every connection was answered 431, closed soon after, and the kernel took little more from it. */
+/**
+ * Every connection was answered 431 (the server's count), closed soon after, and the kernel took
+ * little more from it. The attacker itself may miss a few answers: it writes on as fast as it can,
+ * and when it reads its 431 later than the 250 ms linger, the reset that ends the linger makes its
+ * TCP discard what it had not read (RFC 9112 §9.6). Measured: 0 to 2 of 200 on a busy machine; such a
+ * connection must show the reset (EPIPE or ECONNRESET), not a silent stall.
+ */
 function assertRefusedAndClosed(t: TestContext, outcome: EndlessHeadOutcome): void {
   const { results } = outcome;
   const statuses = new Map<number, number>();
   for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+  const read = results.filter((r) => r.status === 431);
   // After the answer: how long until the connection was gone (reset, or FIN and close), and how much
   // more the kernel took from the attacker meanwhile.
-  const closeDelays = results.map((r) => (r.closedAtMs === -1 || r.answeredAtMs === -1 ? Infinity : r.closedAtMs - r.answeredAtMs));
-  const afterAnswer = results.map((r) => r.accepted - Math.max(0, r.acceptedAtAnswer));
+  const closeDelays = read.map((r) => (r.closedAtMs === -1 ? Infinity : r.closedAtMs - r.answeredAtMs));
+  const afterAnswer = read.map((r) => r.accepted - Math.max(0, r.acceptedAtAnswer));
   const slowestClose = Math.max(...closeDelays);
   const mostAfter = Math.max(...afterAnswer);
   t.diagnostic(
-    `statuses ${JSON.stringify([...statuses])}; slowest close after the 431: ${slowestClose} ms; most bytes taken after the 431: ${mostAfter}; ` +
-      `server CPU during the attack ${outcome.cpuSeconds.toFixed(2)} s; good client: quiet ${describeLatencies(outcome.quiet)}; during ${describeLatencies(outcome.during)}`,
+    `server refusals ${JSON.stringify(outcome.refusedByServer)}; statuses the attacker read ${JSON.stringify([...statuses])}; slowest close after the 431: ${slowestClose} ms; ` +
+      `most bytes taken after the 431: ${mostAfter}; server CPU during the attack ${outcome.cpuSeconds.toFixed(2)} s; ` +
+      `good client: quiet ${describeLatencies(outcome.quiet)}; during ${describeLatencies(outcome.during)}`,
   );
-  const unanswered = results.find((r) => r.status !== 431);
-  assert.deepEqual([...statuses], [[431, results.length]], `every connection was answered 431 (one that was not: ${JSON.stringify(unanswered)})`);
+  assert.deepEqual(outcome.refusedByServer, { 431: results.length }, 'the server answered every connection 431');
+  const missed = results.filter((r) => r.status !== 431);
+  assert.ok(missed.length <= Math.floor(results.length / 50), `the attacker missed ${missed.length} answers: ${JSON.stringify(missed.slice(0, 3))}`);
+  for (const r of missed) {
+    assert.ok(r.status === 0 && (r.closeError === 'EPIPE' || r.closeError === 'ECONNRESET'), `an answer missed without a reset: ${JSON.stringify(r)}`);
+  }
   assert.ok(mostAfter <= KERNEL_BUFFERS, `the server took ${mostAfter} bytes from a connection after answering it`);
   assert.ok(slowestClose <= CLOSE_AFTER_ANSWER_MS, `a refused connection was still open ${slowestClose} ms after its 431`);
   assert.deepEqual(outcome.probeErrors, [], 'the good client saw no error');
@@ -94,7 +109,7 @@ describe('attack: endless request heads (listen mode)', () => {
     assertRefusedAndClosed(t, outcome);
   });
 
-  test('200 connections send endless header lines: each gets 431 and is closed at once; a good client is not slowed down', { timeout: 60_000 }, async (t) => {
+  test('200 connections send endless header lines: the server answers each 431 and drops it soon after; a good client is not slowed down', { timeout: 60_000 }, async (t) => {
     const outcome = await endlessHeads(t, 200, 3000);
     assertRefusedAndClosed(t, outcome);
     assert.ok(outcome.during.count > 0, 'the good client made round trips during the attack');

@@ -31,6 +31,8 @@ export interface ServerStats {
   thrown: number;
   thrownReported: number;
   otherUncaught: string[];
+  /** HTTP status -> handshakes refused with it, as the server's 'rejected' event reports them. */
+  rejected: Record<string, number>;
   /** The first ten connections opened (the good clients a test opens before its attack) that closed. */
   firstTenClosed: Array<{ opened: number; code: number; error: string | null }>;
   /** process.memoryUsage() of the server when the stats were taken, MiB. */

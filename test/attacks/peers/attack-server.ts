@@ -52,6 +52,8 @@ const stats = {
   thrownReported: 0,
   /** uncaught exceptions that were not one of ours */
   otherUncaught: [] as string[],
+  /** HTTP status -> handshakes the server refused with it (its 'rejected' event: the answer is written next). */
+  rejected: {} as Record<string, number>,
   /** The first ten connections opened (a test's good clients, opened before its attack) that closed: order opened, close code, error. */
   firstTenClosed: [] as Array<{ opened: number; code: number; error: string | null }>,
 };
@@ -133,6 +135,9 @@ if (values.listeners) {
   });
 }
 wss.on('error', (error) => onError(null, error));
+wss.on('rejected', (status: number) => {
+  stats.rejected[status] = (stats.rejected[status] ?? 0) + 1;
+});
 
 let port: number;
 if (entry === 'listen') {
